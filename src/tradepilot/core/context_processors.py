@@ -1,0 +1,11 @@
+from django.conf import settings
+
+from tradepilot.core.roles import role_of
+
+
+def platform(request):
+    user = getattr(request, "user", None)
+    return {
+        "DEMO_MODE": settings.DEMO_MODE,
+        "user_role": role_of(user) if user is not None and user.is_authenticated else None,
+    }
