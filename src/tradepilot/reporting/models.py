@@ -158,7 +158,8 @@ class MonthlyLine(models.Model):
     related_party = models.BooleanField(_("related party"), default=False)
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT, verbose_name=_("currency"))
-    usd_amount = models.DecimalField(_("USD value"), **MONEY)
+    # Filled when the month has rates for the currency and USD; submission requires it.
+    usd_amount = models.DecimalField(_("USD value"), null=True, blank=True, **MONEY)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     scope_enterprise_path = "report__enterprise"

@@ -1,0 +1,76 @@
+"""Shared fixtures: reference data, the report forms, a few enterprises, users of every role, exchange rates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tradepilot.core.models import Agency, Currency, Profile, Region, Role
+from tradepilot.enterprises.models import Enterprise
+from tradepilot.enterprises.uscc import make_uscc
+from tradepilot.reporting.models import ExchangeRate
+
+
+@pytest.fixture
+def reference(db):
+    from tradepilot.core.reference import load_all
+    from tradepilot.reporting.setup import load_defaults
+
+    load_all()
+    load_defaults()
+
+
+def make_enterprise(region_code: str, serial: int, name: str, **kwargs) -> Enterprise:
+    region = Region.objects.get(code=region_code)
+    defaults = {"is_key_contact": True, "key_contact_year": 2018}
+    defaults.update(kwargs)
+    return Enterprise.objects.create(uscc=make_uscc(region_code, serial), name=name, region=region, **defaults)
+
+
+def make_user(username: str, role: str, *, region: str | None = None, enterprises=(), agency: str | None = None):
+    user = get_user_model().objects.create_user(username, f"{username}@example.cn", "pw")
+    profile = Profile.objects.create(
+        user=user, role=role,
+        region=Region.objects.get(code=region) if region else None,
+        agency=Agency.objects.get(code=agency) if agency else None,
+    )
+    profile.enterprises.set(enterprises)
+    return user
+
+
+@pytest.fixture
+def world(reference):
+    """Two enterprises in Beijing (single-level review) and one in Hangzhou (city approves, Zhejiang accepts)."""
+
+    class World:
+        pass
+
+    w = World()
+    w.bj = make_enterprise("110000", 1, "北京云图数据科技有限公司")
+    w.bj2 = make_enterprise("110000", 2, "北京华章咨询有限公司")
+    w.hz = make_enterprise("330100", 3, "杭州西湖软件有限公司")
+    w.ministry = make_user("ministry", Role.MINISTRY)
+    w.auditor = make_user("auditor", Role.AUDITOR)
+    w.agency = make_user("customs", Role.AGENCY, agency=Agency.objects.order_by("order").first().code)
+    w.bureau_bj = make_user("bureau-beijing", Role.BUREAU, region="110000")
+    w.bureau_hz = make_user("bureau-hangzhou", Role.BUREAU, region="330100")
+    w.bureau_zj = make_user("bureau-zhejiang", Role.BUREAU, region="330000")
+    w.ent_bj = make_user("enterprise-bj", Role.ENTERPRISE, enterprises=[w.bj])
+    w.ent_bj2 = make_user("enterprise-bj2", Role.ENTERPRISE, enterprises=[w.bj2])
+    w.ent_hz = make_user("enterprise-hz", Role.ENTERPRISE, enterprises=[w.hz])
+    return w
+
+
+RATES = {"USD": "7.10000000", "EUR": "7.70000000", "JPY": "0.04800000", "HKD": "0.91000000", "GBP": "9.00000000"}
+
+
+@pytest.fixture
+def rates(reference):
+    """Central parities for every month of 2024–2026."""
+    currencies = {c.code: c for c in Currency.objects.filter(code__in=RATES)}
+    ExchangeRate.objects.bulk_create(
+        ExchangeRate(currency=currencies[code], year=y, month=m, cny_per_unit=Decimal(v))
+        for code, v in RATES.items() for y in (2024, 2025, 2026) for m in range(1, 13)
+    )

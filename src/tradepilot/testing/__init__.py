@@ -1,0 +1,1 @@
+"""Helpers for running the test suite, such as a throw-away PostgreSQL server (`tradepilot.testing.postgres`)."""
