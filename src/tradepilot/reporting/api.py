@@ -22,13 +22,14 @@ from tradepilot.core.scoping import get_scoped, scope, visible_region_paths
 from tradepilot.enterprises.models import Enterprise
 from tradepilot.reporting import completeness as completeness_service
 from tradepilot.reporting import services, workflow
-from tradepilot.reporting.models import ExchangeRate, Report, ReportForm
+from tradepilot.reporting.models import ExchangeRate, ImportBatch, Report, ReportForm
 from tradepilot.reporting.periods import Period, due_date, lock_date
 from tradepilot.reporting.validation import validate_report
 
 router = Router(tags=["reports"])
 
-STATUS_FOR_CODE = {"forbidden": 403, "bad_state": 409, "not_editable": 409, "locked": 409, "inactive": 409}
+STATUS_FOR_CODE = {"forbidden": 403, "bad_state": 409, "not_editable": 409, "locked": 409, "inactive": 409,
+                   "too_large": 413, "already_committed": 409}
 
 
 def register_error_handlers(api) -> None:
@@ -315,6 +316,34 @@ def changes(request, report_id: int):
     return workflow.changes_since_approval(_report(request, report_id))
 
 
+# --- imports ---------------------------------------------------------------------------------------------------
+
+@router.post("/imports", tags=["imports"])
+def import_dry_run(request, file: UploadedFile = File(...), form: str = "monthly"):
+    """Store the file and check every row (dry run). Nothing is imported until `/imports/{id}/commit`."""
+    from tradepilot.reporting import imports
+
+    batch = imports.store_upload(file, request.user, form)
+    preview = imports.dry_run(batch, request.user)
+    return {"id": batch.id, "state": ImportBatch.objects.get(pk=batch.pk).state, **preview.as_dict()}
+
+
+@router.get("/imports/{int:batch_id}", tags=["imports"])
+def import_status(request, batch_id: int):
+    batch = get_object_or_404(ImportBatch, pk=batch_id, user=request.user)
+    return {"id": batch.id, "state": batch.state, "filename": batch.filename, "rows": batch.row_count,
+            "errors": batch.errors, "summary": batch.summary}
+
+
+@router.post("/imports/{int:batch_id}/commit", tags=["imports"])
+def import_commit(request, batch_id: int):
+    """Import all rows of a checked file, or none (the file is checked again against the current state)."""
+    from tradepilot.reporting import imports
+
+    batch = get_object_or_404(ImportBatch, pk=batch_id, user=request.user)
+    return {"id": batch.id, "state": "committed", **imports.commit(batch, request.user).as_dict()}
+
+
 # --- exchange rates --------------------------------------------------------------------------------------------
 
 class RateOut(Schema):
@@ -346,9 +375,13 @@ def upload_rates(request, file: UploadedFile = File(...)):
     """CSV or XLSX with columns period (YYYY-MM), currency, rate (CNY per `units`), units (default 1). All or nothing."""
     if role_of(request.user) != Role.MINISTRY:
         raise PermissionDenied("Only the ministry publishes exchange rates.")
+    from tradepilot.reporting.rate_upload import RateUploadError
     from tradepilot.reporting.rate_upload import upload_rates as do_upload
 
-    rows, changed = do_upload(file, request.user)
+    try:
+        rows, changed = do_upload(file, request.user)
+    except RateUploadError as exc:
+        raise ApiError(400, exc.message, "invalid_file", exc.errors) from None
     return RateUploadOut(rows=rows, changed=changed)
 
 

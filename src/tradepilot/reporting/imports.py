@@ -1,0 +1,1070 @@
+"""Bulk import of report lines from a CSV or XLSX file: upload → dry-run preview → commit all-or-nothing.
+
+The flow:
+
+1. `store_upload(file, user, form)` streams the upload to `MEDIA_ROOT/imports/<sha256><ext>` (enforcing the
+   size limit while streaming) and creates an `ImportBatch`.
+2. `dry_run(batch, user)` reads the stored file once, validates every row and returns a `Preview`: every error
+   located as (row, field, value, code, message), the reports the file would create, replace or leave unchanged,
+   and totals. The batch becomes *previewed* (no errors) or *invalid*.
+3. `commit(batch, user)` does it for real, in one transaction: it validates again (the state may have changed
+   since the preview), then writes. Any error and nothing is written.
+
+Rows are grouped by (uscc, period): one group is the whole content of one report, which replaces the report's
+lines. A group whose content equals the report's current content is skipped (no audit entry, no change), so
+uploading the same file twice changes nothing the second time.
+
+Memory stays flat however long the file is: rows are streamed (CSV line by line, XLSX through openpyxl's
+read-only mode) and never held; the first pass keeps only a small state per report (an incremental,
+order-independent content hash — `services.LineHasher` — counts and totals) and the second pass streams the
+file again to write the lines in chunks with `bulk_create`.
+
+A line's fields are validated by `lines.parse_line`, the single place that knows what a valid line is; this
+module adds what is specific to a file: the columns, the enterprise (in the user's scope) and the period of each
+row, and whether that report may be changed.
+
+Other forms plug in by registering a `FormSpec` (the columns of their template) with `register_spec`; only the
+monthly form has an importer so far.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tradepilot.core import audit
+from tradepilot.core.models import Role
+from tradepilot.core.roles import role_of
+from tradepilot.core.scoping import scope
+from tradepilot.enterprises.models import Enterprise
+from tradepilot.enterprises.uscc import InvalidUSCC, normalize, validate
+from tradepilot.reporting.lines import LineError, ParsedLine, ReferenceCache, clean_text, parse_line
+from tradepilot.reporting.models import ImportBatch, MonthlyLine, Report, ReportForm, Status
+from tradepilot.reporting.periods import Period, today
+from tradepilot.reporting.rates import MissingRate, RateTable
+from tradepilot.reporting.services import LineHasher, ReportError, check_editable, get_or_create_report
+
+MAX_SHOWN_ERRORS = 1000
+WRITE_CHUNK = 5000
+SNIFF_BYTES = 64 * 1024
+COPY_CHUNK = 1024 * 1024
+DEFAULT_MAX_ROWS = 2_000_000
+IMPORT_ROLES = {Role.ENTERPRISE, Role.BUREAU, Role.MINISTRY}
+# Key under which `read_rows` puts a LineError for a row it could not read (bad encoding, malformed CSV, ...).
+READ_ERROR = "__read_error__"
+
+XLSX_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
+PDF_MAGIC = b"%PDF"
+
+
+# --- templates: the columns of each form ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label_zh: str
+    label_en: str
+    required: bool = True
+    help_zh: str = ""
+    help_en: str = ""
+    example: str = ""
+    # A number column keeps spreadsheet floats as they are (parse_amount reads them exactly); in the other columns
+    # an integral float such as 1.0 (a mode typed into Excel) becomes the int 1.
+    numeric: bool = False
+
+    @property
+    def header(self) -> str:
+        """The header cell the templates write, e.g. "统一社会信用代码 (uscc)"."""
+        return f"{self.label_zh} ({self.key})"
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """The columns of a form's import template, in template order."""
+
+    form_code: str
+    title_zh: str
+    title_en: str
+    columns: tuple[Column, ...]
+    sheet_names: tuple[str, ...] = ("data", "数据")
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def header_names(self) -> dict[str, str]:
+        """Normalised header text → column key: the key, the Chinese label, or "中文 (key)"."""
+        names = {}
+        for c in self.columns:
+            for text in (c.key, c.label_zh, c.header):
+                names[_header_text(text)] = c.key
+        return names
+
+
+_SPECS: dict[str, FormSpec] = {}
+
+
+def register_spec(spec: FormSpec) -> FormSpec:
+    _SPECS[spec.form_code] = spec
+    return spec
+
+
+def get_spec(form: ReportForm | str) -> FormSpec:
+    code = form.code if isinstance(form, ReportForm) else str(form)
+    try:
+        return _SPECS[code]
+    except KeyError:
+        raise ReportError(_("Bulk import is not available for this form."), code="no_import") from None
+
+
+MONTHLY_SPEC = register_spec(FormSpec(
+    form_code=ReportForm.Code.MONTHLY,
+    title_zh="服务进出口月度直报",
+    title_en="Monthly service import/export report",
+    columns=(
+        Column("uscc", "统一社会信用代码", "Unified social credit code",
+               help_zh="18位统一社会信用代码，须为本账号可报送的企业。",
+               help_en="The enterprise's 18-character unified social credit code; it must be an enterprise you report for.",
+               example="91110000MA01ABCD2X"),
+        Column("period", "报告期", "Period",
+               help_zh="报告月份，格式 YYYY-MM（如 2025-03），须为本月或以前月份。",
+               help_en="The month reported, YYYY-MM (e.g. 2025-03); the current month or earlier.",
+               example="2025-03"),
+        Column("direction", "方向", "Direction",
+               help_zh="X = 出口（向境外提供服务），M = 进口（接受境外服务）。",
+               help_en="X = export (services supplied abroad), M = import (services received from abroad).",
+               example="X"),
+        Column("service", "EBOPS代码", "EBOPS code",
+               help_zh="EBOPS 2010 服务类别代码，只能填写最细一级（如 SI2，不能填 SI）。",
+               help_en="EBOPS 2010 service code, the most detailed level only (e.g. SI2, not SI).",
+               example="SI2"),
+        Column("partner", "伙伴国家/地区", "Partner country",
+               help_zh="交易对方所在国家或地区，ISO 3166-1 两位或三位字母代码（如 US 或 USA）；不能为 CN。",
+               help_en="The counterpart's country or territory, ISO 3166-1 alpha-2 or alpha-3 (US or USA); not CN.",
+               example="US"),
+        Column("mode", "供应模式", "Mode of supply",
+               help_zh="1 跨境交付，2 境外消费，4 自然人移动（商业存在在 FATS 中报送）。",
+               help_en="1 cross-border supply, 2 consumption abroad, 4 presence of natural persons "
+                       "(commercial presence is reported in FATS).",
+               example="1"),
+        Column("related_party", "关联交易", "Related party",
+               help_zh="Y = 与关联方的交易，N = 非关联交易。",
+               help_en="Y = transaction with a related party, N = not related.",
+               example="N"),
+        Column("amount", "金额", "Amount",
+               help_zh="以所填币种计的金额，大于 0，最多两位小数。",
+               help_en="The amount in the currency given, greater than 0, at most two decimals.",
+               example="125000.00", numeric=True),
+        Column("currency", "币种", "Currency",
+               help_zh="ISO 4217 币种代码（如 USD、CNY、EUR）。",
+               help_en="ISO 4217 currency code (e.g. USD, CNY, EUR).",
+               example="USD"),
+        Column("note", "备注", "Note", required=False,
+               help_zh="可选，最多 300 字。",
+               help_en="Optional, at most 300 characters.",
+               example="示例行，导入前请删除 / example row, delete before importing"),
+    ),
+))
+
+
+# --- errors -----------------------------------------------------------------------------------------------------
+
+class FileError(Exception):
+    """The file as a whole cannot be imported; `errors` are file-level LineErrors (row None)."""
+
+    def __init__(self, errors: list[LineError]):
+        super().__init__(errors[0].message if errors else "")
+        self.errors = errors
+
+
+def _file_error(code: str, message: str, value: str = "", field_name: str = "file") -> FileError:
+    return FileError([LineError(None, field_name, value, code, message)])
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.3g}"
+
+
+def max_upload_bytes() -> int:
+    return int(settings.TRADEPILOT_MAX_UPLOAD_BYTES)
+
+
+def max_import_rows() -> int:
+    return int(getattr(settings, "TRADEPILOT_MAX_IMPORT_ROWS", DEFAULT_MAX_ROWS))
+
+
+def _too_large(size: int | None = None) -> FileError:
+    limit = max_upload_bytes()
+    if size is None:
+        message = _("The file is larger than the limit of %(limit)s MB.") % {"limit": _mb(limit)}
+    else:
+        message = _("The file is %(size)s MB; the limit is %(limit)s MB.") % {"size": _mb(size), "limit": _mb(limit)}
+    return _file_error("too_large", message + " " + _("Split it into several files."))
+
+
+# --- reading files ----------------------------------------------------------------------------------------------
+
+def _header_text(value) -> str:
+    text = unicodedata.normalize("NFKC", str(value or "")).replace("\ufeff", "")
+    return "".join(text.split()).lower()
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class _HeaderMap:
+    """Which cell index holds which column, from the header row."""
+
+    def __init__(self, spec: FormSpec, cells: list):
+        names = spec.header_names()
+        self.index: list[tuple[int, str]] = []
+        self.width = len(cells)
+        unknown, seen, duplicate = [], set(), []
+        for i, cell in enumerate(cells):
+            if _is_blank(cell):
+                continue
+            key = names.get(_header_text(cell))
+            if key is None:
+                unknown.append(clean_text(cell))
+            elif key in seen:
+                duplicate.append(clean_text(cell))
+            else:
+                seen.add(key)
+                self.index.append((i, key))
+        errors = []
+        missing = [c for c in spec.columns if c.required and c.key not in seen]
+        if missing:
+            errors.append(LineError(
+                None, "header", ", ".join(c.key for c in missing), "missing_columns",
+                _("Required columns are missing: %(cols)s. Use the template's header row.")
+                % {"cols": ", ".join(c.header for c in missing)}))
+        if unknown:
+            errors.append(LineError(
+                None, "header", ", ".join(unknown)[:100], "unknown_columns",
+                _("Unknown columns: %(cols)s. The template's columns are: %(expected)s.")
+                % {"cols": ", ".join(unknown), "expected": ", ".join(spec.keys)}))
+        if duplicate:
+            errors.append(LineError(
+                None, "header", ", ".join(duplicate)[:100], "duplicate_columns",
+                _("Columns appear more than once: %(cols)s.") % {"cols": ", ".join(duplicate)}))
+        if errors:
+            raise FileError(errors)
+        known = {i for i, _key in self.index}
+        self.unnamed = [i for i in range(self.width) if i not in known]  # blank header cells
+        self.text_keys = [(i, key) for i, key in self.index if not spec.column(key).numeric]
+
+    def values(self, row_no: int, cells) -> dict:
+        n = len(cells)
+        values = {key: (cells[i] if i < n else None) for i, key in self.index}
+        extra = [i for i in self.unnamed if i < n] + list(range(self.width, n)) if n > self.width or self.unnamed else ()
+        for i in extra:
+            if not _is_blank(cells[i]):
+                values[READ_ERROR] = LineError(
+                    row_no, f"column {i + 1}", clean_text(cells[i])[:100], "extra_value",
+                    _("This cell is outside the template's columns; remove it or add the column header."))
+                break
+        return values
+
+    def spreadsheet_values(self, row_no: int, cells) -> dict:
+        values = self.values(row_no, cells)
+        for _i, key in self.text_keys:
+            v = values[key]
+            if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+                values[key] = int(v)
+        return values
+
+
+def detect_kind(path: str | os.PathLike, head: bytes | None = None) -> str:
+    """'xlsx' or 'csv'; raises FileError for anything else (PDF, legacy .xls, UTF-16, binary, empty)."""
+    path = Path(path)
+    if head is None:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    ext = path.suffix.lower()
+    if not head:
+        raise _file_error("empty_file", _("The file is empty."))
+    if head.startswith(XLSX_MAGIC):
+        return "xlsx"
+    if head.startswith(OLE2_MAGIC) or ext == ".xls":
+        raise _file_error("xls_format", _("The old Excel .xls format is not supported; in Excel choose "
+                                          "'Save as' → Excel workbook (.xlsx) or CSV UTF-8."))
+    if head.startswith(PDF_MAGIC):
+        raise _file_error("not_spreadsheet", _("This is a PDF document, not a spreadsheet; upload the filled "
+                                               "template as .xlsx or .csv."))
+    if ext in {".xlsx", ".xlsm"}:
+        raise _file_error("bad_xlsx", _("The file is named .xlsx but is not an Excel workbook."))
+    return "csv"
+
+
+def read_rows(path: str | os.PathLike, spec: FormSpec = MONTHLY_SPEC, *,
+              max_rows: int | None = None) -> Iterator[tuple[int, dict]]:
+    """Stream the data rows of a CSV or XLSX file as (row number, {column key: raw value}).
+
+    Row numbers are spreadsheet row numbers (the header is row 1); fully blank rows are skipped. A row that could
+    not be read carries a LineError under the key READ_ERROR. Raises FileError for problems with the file as a
+    whole (unreadable format or encoding, bad header, no data rows, too many rows).
+    """
+    max_rows = max_import_rows() if max_rows is None else max_rows
+    kind = detect_kind(path)
+    source = _xlsx_cells(path, spec) if kind == "xlsx" else _csv_cells(path)
+    spreadsheet = kind == "xlsx"
+    header: _HeaderMap | None = None
+    count = 0
+    try:
+        for row_no, cells in source:
+            if isinstance(cells, LineError):  # unreadable row
+                if header is None:
+                    raise FileError([LineError(None, cells.field, cells.value, cells.code, cells.message)])
+                count += 1
+                yield row_no, {READ_ERROR: cells}
+                continue
+            if header is None:
+                if row_no != 1 or all(_is_blank(c) for c in cells):
+                    raise _file_error("no_header", _("The first row must be the header row of the template."),
+                                      field_name="header")
+                header = _HeaderMap(spec, list(cells))
+                continue
+            if all(_is_blank(c) for c in cells):
+                continue
+            count += 1
+            if count > max_rows:
+                raise _file_error("too_many_rows", _("The file has more than %(n)s data rows; split it into "
+                                                     "several files.") % {"n": f"{max_rows:,}"})
+            yield row_no, header.spreadsheet_values(row_no, cells) if spreadsheet else header.values(row_no, cells)
+    finally:
+        source.close()
+    if header is None:
+        raise _file_error("empty_file", _("The file is empty."))
+    if count == 0:
+        raise _file_error("no_rows", _("The file has a header row but no data rows."))
+
+
+def detect_encoding(head: bytes, complete: bool) -> tuple[str, int]:
+    """(encoding, BOM length) of CSV bytes: UTF-8 with or without BOM, else GB18030. Raises FileError."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8", len(codecs.BOM_UTF8)
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if utf16 or b"\x00" in head:
+        quarter = len(head) // 4
+        if utf16 or head[0::2].count(0) > quarter or head[1::2].count(0) > quarter:
+            raise _file_error("encoding", _("The file is UTF-16 text; save it as CSV UTF-8 (or from Chinese Excel "
+                                            "as plain CSV) and upload again."))
+        raise _file_error("binary", _("This is not a text (CSV) file; upload the filled template as .xlsx or .csv."))
+    for encoding in ("utf-8", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        try:
+            text = decoder.decode(head, final=complete)  # not final: a character split at the end is kept back
+        except UnicodeDecodeError:
+            continue
+        if any(ord(ch) < 32 and ch not in "\t\r\n\f" for ch in text):
+            raise _file_error("binary", _("This is not a text (CSV) file; upload the filled template as .xlsx "
+                                          "or .csv."))
+        return encoding, 0
+    raise _file_error("encoding", _("The file's text encoding is neither UTF-8 nor GB18030; save it as CSV UTF-8 "
+                                    "and upload again."))
+
+
+class _DecodedLines:
+    """Lines of a binary file decoded one by one; a line that does not decode is replaced and flagged."""
+
+    def __init__(self, fh, encoding: str):
+        self.fh = fh
+        self.encoding = encoding
+        self.bad: bytes | None = None
+
+    def __iter__(self):
+        encoding = self.encoding
+        for raw in self.fh:  # splitting on b"\n" is safe: no UTF-8 or GB18030 multibyte sequence contains 0x0A
+            try:
+                yield raw.decode(encoding)
+            except UnicodeDecodeError:
+                if self.bad is None:
+                    self.bad = raw
+                yield raw.decode(encoding, "replace")
+
+
+def _csv_cells(path) -> Iterator[tuple[int, list | LineError]]:
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+        complete = len(head) < SNIFF_BYTES
+        encoding, bom = detect_encoding(head, complete)
+        fh.seek(bom)
+        first_line = head[bom:].split(b"\n", 1)[0]
+        delimiter = "\t" if b"\t" in first_line and b"," not in first_line else ","
+        lines = _DecodedLines(fh, encoding)
+        reader = csv.reader(iter(lines), delimiter=delimiter)
+        row_no = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                row_no += 1
+                lines.bad = None
+                yield row_no, LineError(row_no, "row", "", "malformed_csv",
+                                        _("This row is not valid CSV (%(e)s).") % {"e": exc})
+                continue
+            row_no += 1
+            if lines.bad is not None:
+                bad, lines.bad = lines.bad, None
+                yield row_no, LineError(
+                    row_no, "row", bad.decode(encoding, "replace")[:100], "encoding",
+                    _("This row contains bytes that are not valid %(enc)s text; save the file as CSV UTF-8.")
+                    % {"enc": encoding.upper()})
+                continue
+            yield row_no, cells
+
+
+def _xlsx_cells(path, spec: FormSpec) -> Iterator[tuple[int, list | LineError]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise _file_error("bad_xlsx", _("The file cannot be read as an Excel workbook (.xlsx): %(e)s")
+                          % {"e": str(exc)[:200]}) from None
+    except Exception as exc:  # openpyxl raises many kinds of errors on damaged or foreign zip files
+        raise _file_error("bad_xlsx", _("The file cannot be read as an Excel workbook (.xlsx): %(e)s")
+                          % {"e": str(exc)[:200]}) from None
+    try:
+        wanted = {n.lower() for n in spec.sheet_names}
+        names = wb.sheetnames
+        if not names:
+            raise _file_error("bad_xlsx", _("The workbook has no sheets."))
+        name = next((n for n in names if n.strip().lower() in wanted), names[0])
+        ws = wb[name]
+        ws.reset_dimensions()  # some writers record wrong dimensions; read what is there
+        yield from enumerate(ws.iter_rows(values_only=True), start=1)
+    finally:
+        wb.close()
+
+
+# --- periods ----------------------------------------------------------------------------------------------------
+
+_PERIOD_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:月|[-/.]\s*\d{1,2}\s*日?)?$")
+_PERIOD_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})$")
+
+
+def parse_period(value) -> Period:
+    """A monthly period from a cell: '2025-03', '2025/3', '202503', '2025年3月', an Excel date. Raises ValueError."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return Period(value.year, value.month)
+    if isinstance(value, float):  # 2025.1 may have been typed as 2025.10: ambiguous
+        raise ValueError(repr(value))
+    text = clean_text(value)
+    match = _PERIOD_RE.match(text) or _PERIOD_COMPACT_RE.match(text)
+    if not match:
+        raise ValueError(text)
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        raise ValueError(text)
+    return Period(year, month)
+
+
+# --- results ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class ReportPreview:
+    uscc: str
+    enterprise: str
+    period: str
+    report_id: int | None
+    action: str  # "create" | "replace" | "unchanged"
+    lines: int
+    old_lines: int | None
+    exports_usd: str
+    imports_usd: str
+    missing_rates: list[str]
+
+
+@dataclass
+class Preview:
+    form: str
+    filename: str
+    rows: int = 0
+    error_count: int = 0
+    errors: list[LineError] = field(default_factory=list)
+    reports: list[ReportPreview] = field(default_factory=list)
+    totals: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def reports_touched(self) -> int:
+        return sum(1 for r in self.reports if r.action != "unchanged")
+
+    @property
+    def reports_unchanged(self) -> int:
+        return sum(1 for r in self.reports if r.action == "unchanged")
+
+    def summary(self, max_reports: int = 2000) -> dict:
+        return {
+            "form": self.form, "filename": self.filename, "rows": self.rows, "error_count": self.error_count,
+            "reports": len(self.reports), "reports_touched": self.reports_touched,
+            "reports_created": sum(1 for r in self.reports if r.action == "create"),
+            "reports_replaced": sum(1 for r in self.reports if r.action == "replace"),
+            "reports_unchanged": self.reports_unchanged, "totals": self.totals,
+            "report_list": [asdict(r) for r in self.reports[:max_reports]],
+            "report_list_truncated": len(self.reports) > max_reports,
+        }
+
+    def as_dict(self) -> dict:
+        return {**self.summary(), "ok": self.ok, "errors": [e.as_dict() for e in self.errors]}
+
+
+@dataclass
+class Summary:
+    batch_id: int
+    rows: int
+    reports_created: int
+    reports_replaced: int
+    reports_unchanged: int
+    lines_written: int
+    totals: dict
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- the validating scan ----------------------------------------------------------------------------------------
+
+_ZERO = Decimal(0)
+
+
+class _Group:
+    """What the import knows about one report while streaming: identity, state and a running content hash."""
+
+    __slots__ = ("enterprise", "period", "report_id", "old_hash", "error", "hasher", "lines", "exports_usd",
+                 "imports_usd", "missing", "action", "next_no", "report")
+
+    def __init__(self, enterprise: Enterprise, period: Period, report_id, old_hash: str, error):
+        self.enterprise = enterprise
+        self.period = period
+        self.report_id = report_id
+        self.old_hash = old_hash
+        self.error = error  # (field, value, code, message) applying to every row of the group, or None
+        self.hasher = LineHasher()
+        self.lines = 0
+        self.exports_usd = _ZERO
+        self.imports_usd = _ZERO
+        self.missing: set[str] | None = None
+        self.action = ""
+        self.next_no = 0
+        self.report: Report | None = None
+
+    def decide(self) -> str:
+        if self.report_id is None:
+            self.action = "create"
+        elif self.hasher.hexdigest(False) == self.old_hash:
+            self.action = "unchanged"
+        else:
+            self.action = "replace"
+        return self.action
+
+
+_CACHE_LIMIT = 20_000
+
+
+class _Scan:
+    """One pass over a file validating every row (pass 1), and the writing pass of a commit (pass 2)."""
+
+    def __init__(self, user, form: ReportForm, spec: FormSpec, *, for_update: bool = False):
+        role = role_of(user)
+        if role not in IMPORT_ROLES:
+            raise ReportError(_("You may not import reports."), code="forbidden")
+        self.user = user
+        self.form = form
+        self.spec = spec
+        self.for_update = for_update
+        self.ref = ReferenceCache()
+        self.current = Period(today().year, today().month)
+        self.enterprises_qs = scope(user, Enterprise.objects.all())
+        self._enterprise_cache: dict = {}
+        self._period_cache: dict = {}
+        self._report_cache: dict[int, dict] = {}
+        self._rates: dict[Period, RateTable] = {}
+        self.groups: dict[tuple[int, Period], _Group] = {}
+        self.rows = 0
+        self.error_count = 0
+        self.errors: list[LineError] = []
+        self.totals = {d: {"lines": 0, "usd": _ZERO, "lines_without_usd": 0, "by_currency": {}} for d in "XM"}
+
+    # errors
+
+    def error(self, error: LineError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_SHOWN_ERRORS:
+            self.errors.append(error)
+
+    # lookups (cached per distinct raw value; the caches are bounded)
+
+    def _enterprise(self, raw):
+        key = raw if isinstance(raw, (str, int)) else clean_text(raw)
+        hit = self._enterprise_cache.get(key)
+        if hit is not None:
+            return hit
+        code = normalize(clean_text(raw))
+        ent = self.enterprises_qs.filter(uscc=code).first() if code else None
+        if ent is not None:
+            result = (ent, None)
+        else:
+            try:
+                validate(code)
+            except InvalidUSCC as exc:
+                result = (None, ("uscc", code, "invalid_uscc", exc.message))
+            else:
+                result = (None, ("uscc", code, "unknown_enterprise", _("Unknown enterprise or not yours.")))
+        if len(self._enterprise_cache) >= _CACHE_LIMIT:
+            self._enterprise_cache.clear()
+        self._enterprise_cache[key] = result
+        return result
+
+    def _period(self, raw):
+        key = raw if isinstance(raw, (str, int, dt.date)) else clean_text(raw)
+        hit = self._period_cache.get(key)
+        if hit is not None:
+            return hit
+        try:
+            period = parse_period(raw)
+        except ValueError:
+            result = (None, ("period", clean_text(raw)[:100], "invalid_period",
+                             _("The period must be a month written YYYY-MM, e.g. 2025-03.")))
+        else:
+            if period > self.current:
+                result = (None, ("period", str(period), "future_period",
+                                 _("%(p)s has not ended yet; report past months or the current one.") % {"p": period}))
+            else:
+                result = (period, None)
+        if len(self._period_cache) >= _CACHE_LIMIT:
+            self._period_cache.clear()
+        self._period_cache[key] = result
+        return result
+
+    def _reports_of(self, enterprise_id: int) -> dict:
+        reports = self._report_cache.get(enterprise_id)
+        if reports is None:
+            qs = Report.objects.filter(enterprise_id=enterprise_id, form=self.form, is_current=True)
+            if self.for_update:
+                qs = qs.select_for_update()
+            reports = {(y, m): (pk, status, h) for pk, y, m, status, h in
+                       qs.values_list("pk", "year", "month", "status", "content_hash")}
+            self._report_cache[enterprise_id] = reports
+        return reports
+
+    def _new_group(self, ent: Enterprise, period: Period) -> _Group:
+        found = self._reports_of(ent.pk).get((period.year, period.month))
+        error = None
+        if found is None:
+            report_id, status, old_hash = None, Status.DRAFT, ""
+            if not ent.is_active:
+                error = ("uscc", ent.uscc, "inactive", _("This enterprise is deactivated."))
+        else:
+            report_id, status, old_hash = found
+        if error is None:
+            probe = Report(pk=report_id, enterprise=ent, form=self.form, year=period.year, month=period.month,
+                           status=status)
+            try:
+                check_editable(probe, self.user)
+            except ReportError as exc:
+                error = ("period", str(period), exc.code, exc.message)
+        group = _Group(ent, period, report_id, old_hash, error)
+        self.groups[(ent.pk, period)] = group
+        return group
+
+    def rates(self, period: Period) -> RateTable:
+        table = self._rates.get(period)
+        if table is None:
+            table = self._rates[period] = RateTable.for_month(period.year, period.month)
+        return table
+
+    def usd(self, line: ParsedLine, period: Period):
+        try:
+            return self.rates(period).to_usd(line.amount, line.currency_code)
+        except MissingRate:
+            return None  # allowed in a draft; submission requires every rate
+
+    # rows
+
+    def group_of(self, row_no: int, raw: dict, report_errors: bool = True) -> _Group | None:
+        ent, ent_error = self._enterprise(raw.get("uscc"))
+        period, period_error = self._period(raw.get("period"))
+        if ent_error:
+            self.error(LineError(row_no, *ent_error))
+        if period_error:
+            self.error(LineError(row_no, *period_error))
+        if ent is None or period is None:
+            return None
+        group = self.groups.get((ent.pk, period))
+        if group is None:
+            group = self._new_group(ent, period)
+        if group.error is not None:
+            if report_errors:
+                self.error(LineError(row_no, *group.error))
+            return None
+        return group
+
+    def validate(self, path) -> None:
+        """Pass 1: every row validated, per-report hashes and totals accumulated."""
+        totals = self.totals
+        for row_no, raw in read_rows(path, self.spec):
+            self.rows += 1
+            read_error = raw.get(READ_ERROR)
+            if read_error is not None:
+                self.error(read_error)
+                continue
+            group = self.group_of(row_no, raw)
+            line, errors = parse_line(raw, self.ref, row_no)
+            for e in errors:
+                self.error(e)
+            if group is None or line is None:
+                continue
+            group.hasher.add(line)
+            group.lines += 1
+            usd = self.usd(line, group.period)
+            t = totals[line.direction]
+            t["lines"] += 1
+            by_currency = t["by_currency"]
+            by_currency[line.currency_code] = by_currency.get(line.currency_code, _ZERO) + line.amount
+            if usd is None:
+                t["lines_without_usd"] += 1
+                if group.missing is None:
+                    group.missing = set()
+                group.missing.add(line.currency_code)
+            else:
+                t["usd"] += usd
+                if line.direction == "X":
+                    group.exports_usd += usd
+                else:
+                    group.imports_usd += usd
+
+    def totals_dict(self) -> dict:
+        return {
+            d: {"lines": t["lines"], "usd": str(t["usd"]), "lines_without_usd": t["lines_without_usd"],
+                "by_currency": {c: str(v) for c, v in sorted(t["by_currency"].items())}}
+            for d, t in self.totals.items()
+        }
+
+    def preview(self, filename: str) -> Preview:
+        preview = Preview(form=self.form.code, filename=filename, rows=self.rows, error_count=self.error_count,
+                          errors=list(self.errors), totals=self.totals_dict())
+        if self.error_count:
+            return preview
+        replace_ids = []
+        for group in self.groups.values():
+            if group.decide() == "replace":
+                replace_ids.append(group.report_id)
+        old_counts = _line_counts(replace_ids)
+        for group in sorted(self.groups.values(), key=lambda g: (g.enterprise.uscc, g.period)):
+            preview.reports.append(ReportPreview(
+                uscc=group.enterprise.uscc, enterprise=group.enterprise.name, period=str(group.period),
+                report_id=group.report_id, action=group.action, lines=group.lines,
+                old_lines=(0 if group.action == "create" else group.lines if group.action == "unchanged"
+                           else old_counts.get(group.report_id, 0)),
+                exports_usd=str(group.exports_usd), imports_usd=str(group.imports_usd),
+                missing_rates=sorted(group.missing or ()),
+            ))
+        return preview
+
+    # pass 2
+
+    def write(self, path, filename: str) -> dict[str, int]:
+        """Pass 2 (inside the commit's transaction, after a clean pass 1): write the changed reports."""
+        to_write: list[_Group] = []
+        created = replaced = unchanged = 0
+        for group in self.groups.values():
+            action = group.decide()
+            if action == "unchanged":
+                unchanged += 1
+                continue
+            to_write.append(group)
+            if action == "create":
+                report, _new = get_or_create_report(group.enterprise, self.form, group.period, self.user)
+                group.report = report
+                group.report_id = report.pk
+                created += 1
+            else:
+                replaced += 1
+        old = _old_line_stats([g.report_id for g in to_write if g.action == "replace"])
+        replaced_reports = _reports_by_id([g.report_id for g in to_write if g.action == "replace"])
+        for group in to_write:
+            if group.action == "replace":
+                group.report = replaced_reports[group.report_id]
+                group.report.enterprise = group.enterprise
+        _delete_lines([g.report_id for g in to_write if g.action == "replace"])
+
+        written = 0
+        buffer: list[MonthlyLine] = []
+        for row_no, raw in read_rows(path, self.spec):
+            group = self.group_of(row_no, raw, report_errors=False)
+            if group is None:
+                raise ReportError(_("The file changed while it was being imported."), code="changed")
+            if group.action == "unchanged":
+                continue
+            line, errors = parse_line(raw, self.ref, row_no)
+            if line is None:
+                raise ReportError(_("The file changed while it was being imported."), code="changed")
+            group.next_no += 1
+            buffer.append(MonthlyLine(
+                report_id=group.report_id, line_no=group.next_no, direction=line.direction,
+                service_id=line.service_id, partner_id=line.partner_id, mode_id=line.mode_id,
+                related_party=line.related_party, amount=line.amount, currency_id=line.currency_id,
+                usd_amount=self.usd(line, group.period), note=line.note,
+            ))
+            if len(buffer) >= WRITE_CHUNK:
+                MonthlyLine.objects.bulk_create(buffer, batch_size=WRITE_CHUNK)
+                written += len(buffer)
+                buffer = []
+        if buffer:
+            MonthlyLine.objects.bulk_create(buffer, batch_size=WRITE_CHUNK)
+            written += len(buffer)
+
+        reason = f"import {filename}"[:500]
+        for group in to_write:
+            if group.next_no != group.lines:
+                raise ReportError(_("The file changed while it was being imported."), code="changed")
+            report = group.report
+            old_count, old_x, old_m = old.get(group.report_id, (0, _ZERO, _ZERO))
+            report.nil_return = False
+            report.content_hash = group.hasher.hexdigest(False)
+            report.save(update_fields=["nil_return", "content_hash", "updated"])
+            audit.record(self.user, "update_lines:import", report,
+                         changes={"lines": [old_count, group.lines],
+                                  "exports_usd": [old_x, group.exports_usd],
+                                  "imports_usd": [old_m, group.imports_usd]},
+                         reason=reason, enterprise=group.enterprise, report=report)
+        return {"created": created, "replaced": replaced, "unchanged": unchanged, "lines": written}
+
+
+def _chunks(items: list, size: int = 500):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _line_counts(report_ids: list[int]) -> dict[int, int]:
+    from django.db.models import Count
+
+    counts: dict[int, int] = {}
+    for chunk in _chunks(report_ids):
+        for rid, n in (MonthlyLine.objects.filter(report_id__in=chunk).values_list("report_id")
+                       .annotate(n=Count("id")).values_list("report_id", "n").order_by()):
+            counts[rid] = n
+    return counts
+
+
+def _old_line_stats(report_ids: list[int]) -> dict[int, tuple[int, Decimal, Decimal]]:
+    """(line count, exports USD, imports USD) of the reports' current lines, summed exactly in Python."""
+    stats: dict[int, list] = {}
+    for chunk in _chunks(report_ids):
+        rows = (MonthlyLine.objects.filter(report_id__in=chunk).order_by()
+                .values_list("report_id", "direction", "usd_amount").iterator(chunk_size=WRITE_CHUNK))
+        for rid, direction, usd in rows:
+            s = stats.setdefault(rid, [0, _ZERO, _ZERO])
+            s[0] += 1
+            if usd is not None:
+                s[1 if direction == "X" else 2] += usd
+    return {rid: tuple(s) for rid, s in stats.items()}
+
+
+def _reports_by_id(report_ids: list[int]) -> dict[int, Report]:
+    reports: dict[int, Report] = {}
+    for chunk in _chunks(report_ids):
+        reports.update(Report.objects.select_for_update().in_bulk(chunk))
+    return reports
+
+
+def _delete_lines(report_ids: list[int]) -> None:
+    for chunk in _chunks(report_ids):
+        MonthlyLine.objects.filter(report_id__in=chunk).delete()
+
+
+# --- public API -------------------------------------------------------------------------------------------------
+
+def _resolve_form(form) -> ReportForm:
+    if isinstance(form, ReportForm):
+        return form
+    return ReportForm.objects.get(code=form or ReportForm.Code.MONTHLY)
+
+
+def _check_size(path) -> None:
+    size = os.path.getsize(path)
+    if size > max_upload_bytes():
+        raise _too_large(size)
+
+
+def dry_run(batch_or_path: ImportBatch | str | os.PathLike, user, form: ReportForm | str | None = None) -> Preview:
+    """Validate a stored batch (or a file) without writing report data; every error located.
+
+    With a batch, its state becomes previewed (no errors) or invalid, and its errors (capped) and summary are
+    stored. Raises ReportError when the user may not import or the batch is already committed.
+    """
+    batch = batch_or_path if isinstance(batch_or_path, ImportBatch) else None
+    if batch is not None:
+        if batch.user_id != user.pk:
+            raise ReportError(_("This import belongs to another user."), code="forbidden")
+        if batch.state == ImportBatch.State.COMMITTED:
+            raise ReportError(_("This file has already been imported."), code="already_committed")
+        path, filename, form = batch.stored_path, batch.filename, batch.form
+    else:
+        path, filename = Path(batch_or_path), Path(batch_or_path).name
+    form = _resolve_form(form)
+    spec = get_spec(form)
+    scan = _Scan(user, form, spec)
+    try:
+        _check_size(path)
+        scan.validate(path)
+    except FileError as exc:
+        for e in exc.errors:
+            scan.error(e)
+    preview = scan.preview(filename)
+    if batch is not None:
+        _save_preview(batch, preview)
+    return preview
+
+
+def _save_preview(batch: ImportBatch, preview: Preview) -> None:
+    batch.state = ImportBatch.State.PREVIEWED if preview.ok else ImportBatch.State.INVALID
+    batch.row_count = preview.rows
+    batch.report_count = len(preview.reports)
+    batch.errors = [e.as_dict() for e in preview.errors]
+    batch.summary = preview.summary()
+    batch.save(update_fields=["state", "row_count", "report_count", "errors", "summary"])
+
+
+def commit(batch: ImportBatch, user) -> Summary:
+    """Import a previewed batch all-or-nothing. Raises ReportError (with located errors) and writes nothing when
+    the file no longer validates against the current state, or when the batch is not committable."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().select_related("form").get(pk=batch.pk)
+        if batch.user_id != user.pk:
+            raise ReportError(_("This import belongs to another user."), code="forbidden")
+        if batch.state == ImportBatch.State.COMMITTED:
+            raise ReportError(_("This file has already been imported."), code="already_committed")
+        if batch.state != ImportBatch.State.PREVIEWED:
+            raise ReportError(_("The file has errors (or was not checked yet); check it and fix the errors first."),
+                              [e for e in batch.errors], code="invalid_batch")
+        if not os.path.exists(batch.stored_path) or _sha256_of(batch.stored_path) != batch.sha256:
+            raise ReportError(_("The uploaded file is no longer available; upload it again."), code="missing_file")
+        scan = _Scan(user, batch.form, get_spec(batch.form), for_update=True)
+        try:
+            scan.validate(batch.stored_path)
+        except FileError as exc:
+            for e in exc.errors:
+                scan.error(e)
+        if scan.error_count:
+            preview = scan.preview(batch.filename)
+            failed = preview
+        else:
+            failed = None
+            counts = scan.write(batch.stored_path, batch.filename)
+            summary = Summary(batch_id=batch.pk, rows=scan.rows, reports_created=counts["created"],
+                              reports_replaced=counts["replaced"], reports_unchanged=counts["unchanged"],
+                              lines_written=counts["lines"], totals=scan.totals_dict())
+            batch.state = ImportBatch.State.COMMITTED
+            batch.committed_at = timezone.now()
+            batch.summary = {**batch.summary, "commit": summary.as_dict()}
+            batch.save(update_fields=["state", "committed_at", "summary"])
+    if failed is not None:
+        _save_preview(batch, failed)
+        raise ReportError(_("The file no longer passes the checks; nothing was imported."),
+                          [e.as_dict() for e in failed.errors], code="invalid_lines")
+    return summary
+
+
+def _sha256_of(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(COPY_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_EXT_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
+
+
+def store_upload(uploaded, user, form: ReportForm | str | None = None) -> ImportBatch:
+    """Stream an upload (a Django UploadedFile, a file object or a path) to MEDIA_ROOT/imports/<sha256><ext> and
+    create its ImportBatch (state invalid until `dry_run` passes). Raises ReportError(code="too_large") — and
+    keeps nothing — when the file exceeds TRADEPILOT_MAX_UPLOAD_BYTES, and ReportError(code="forbidden") for a
+    user who may not import."""
+    if role_of(user) not in IMPORT_ROLES:
+        raise ReportError(_("You may not import reports."), code="forbidden")
+    form = _resolve_form(form)
+    get_spec(form)
+    limit = max_upload_bytes()
+    if isinstance(uploaded, (str, os.PathLike)):
+        filename = Path(uploaded).name
+        source = open(uploaded, "rb")  # noqa: SIM115 - closed below
+        chunks = iter(lambda: source.read(COPY_CHUNK), b"")
+        declared = os.path.getsize(uploaded)
+    else:
+        source = None
+        filename = Path(getattr(uploaded, "name", "") or "upload").name
+        declared = getattr(uploaded, "size", None)
+        chunks = uploaded.chunks() if hasattr(uploaded, "chunks") else iter(lambda: uploaded.read(COPY_CHUNK), b"")
+    filename = filename[:255] or "upload"
+    ext = Path(filename).suffix.lower()
+    ext = ext if _EXT_RE.match(ext) else ""
+    directory = Path(settings.MEDIA_ROOT) / "imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        if declared is not None and declared > limit:
+            raise ReportError(_too_large(declared).errors[0].message, code="too_large")
+        h = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise ReportError(_too_large().errors[0].message, code="too_large")
+                    h.update(chunk)
+                    out.write(chunk)
+            digest = h.hexdigest()
+            final = directory / f"{digest}{ext}"
+            os.replace(tmp, final)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    finally:
+        if source is not None:
+            source.close()
+    return ImportBatch.objects.create(
+        user=user, form=form, filename=filename, sha256=digest, size=size, stored_path=str(final),
+        state=ImportBatch.State.INVALID, summary={"checked": False},
+    )
+
+
+__all__ = [
+    "Column", "FormSpec", "MONTHLY_SPEC", "register_spec", "get_spec", "FileError", "READ_ERROR", "read_rows",
+    "detect_kind", "detect_encoding", "parse_period", "Preview", "ReportPreview", "Summary", "dry_run", "commit",
+    "store_upload", "max_upload_bytes", "max_import_rows",
+]
