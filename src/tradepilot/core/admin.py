@@ -1,8 +1,19 @@
 from django.contrib import admin
 
 from tradepilot.core.models import (
-    Agency, ApiToken, AuditLog, Country, Currency, Industry, Notification, PilotArea, PilotRound, Profile, Region,
-    ServiceCategory, SupplyMode,
+    Agency,
+    ApiToken,
+    AuditLog,
+    Country,
+    Currency,
+    Industry,
+    Notification,
+    PilotArea,
+    PilotRound,
+    Profile,
+    Region,
+    ServiceCategory,
+    SupplyMode,
 )
 
 

@@ -8,7 +8,17 @@ from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema
 
 from tradepilot.core.models import (
-    Agency, AuditLog, Country, Currency, Industry, Notification, PilotArea, Region, Role, ServiceCategory, SupplyMode,
+    Agency,
+    AuditLog,
+    Country,
+    Currency,
+    Industry,
+    Notification,
+    PilotArea,
+    Region,
+    Role,
+    ServiceCategory,
+    SupplyMode,
 )
 from tradepilot.core.roles import profile_of, role_of
 from tradepilot.core.scoping import scope

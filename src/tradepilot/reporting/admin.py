@@ -8,7 +8,8 @@ from tradepilot.reporting.validation import ExpressionError, parse_expression
 class ValidationRuleForm(forms.ModelForm):
     class Meta:
         model = ValidationRule
-        fields = "__all__"
+        fields = ["code", "form", "kind", "name_zh", "name_en", "instruction", "left_expression", "operator",
+                  "right_expression", "importance", "missing_value_strategy", "threshold", "min_history", "is_active"]
 
     def clean(self):
         data = super().clean()

@@ -189,7 +189,8 @@ def _period(text: str) -> Period:
         return Period.parse(text)
     except ValueError as exc:
         raise ApiError(400, str(exc), "invalid_period",
-                       [{"row": None, "field": "period", "value": text, "code": "invalid_period", "message": str(exc)}])
+                       [{"row": None, "field": "period", "value": text, "code": "invalid_period", "message": str(exc)}]
+                       ) from None
 
 
 # --- reports ---------------------------------------------------------------------------------------------------

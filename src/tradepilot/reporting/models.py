@@ -172,6 +172,9 @@ class MonthlyLine(models.Model):
     def key(self) -> tuple:
         return (self.direction, self.service_id, self.partner_id, self.mode_id, self.related_party, self.currency_id)
 
+    def __str__(self) -> str:
+        return f"{self.report} #{self.line_no}"
+
 
 class BasicRegistration(models.Model):
     """Annual confirmation of the enterprise's attributes, as reported."""
@@ -187,6 +190,9 @@ class BasicRegistration(models.Model):
     contact_name = models.CharField(max_length=100, blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     contact_email = models.EmailField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.report} basic"
 
 
 class FatsInward(models.Model):
@@ -206,6 +212,9 @@ class FatsInward(models.Model):
     total_assets = models.DecimalField(_("total assets"), **MONEY)
     rd_expenditure = models.DecimalField(_("R&D expenditure"), **MONEY)
 
+    def __str__(self) -> str:
+        return f"{self.report} inward FATS"
+
 
 class FatsInwardServiceSales(models.Model):
     fats = models.ForeignKey(FatsInward, on_delete=models.CASCADE, related_name="service_sales")
@@ -214,6 +223,9 @@ class FatsInwardServiceSales(models.Model):
 
     class Meta:
         unique_together = [("fats", "service")]
+
+    def __str__(self) -> str:
+        return f"{self.fats} {self.service_id}"
 
 
 class FatsOutwardAffiliate(models.Model):
@@ -228,6 +240,9 @@ class FatsOutwardAffiliate(models.Model):
     total_assets = models.DecimalField(_("total assets"), **MONEY)
     net_profit = models.DecimalField(_("net profit"), **MONEY)
     ownership_share = models.DecimalField(_("Chinese ownership share (%)"), max_digits=5, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.name}"
 
 
 class LockException(models.Model):
@@ -247,6 +262,9 @@ class LockException(models.Model):
     class Meta:
         verbose_name = _("lock exception")
         verbose_name_plural = _("lock exceptions")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.year}-{self.month:02d} until {self.until}"
 
 
 class ValidationRule(models.Model):
@@ -327,3 +345,6 @@ class ImportBatch(models.Model):
         ordering = ["-created"]
         verbose_name = _("import batch")
         verbose_name_plural = _("import batches")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.state})"

@@ -64,7 +64,7 @@ def parse_rate_rows(rows, currencies: dict[str, object]) -> tuple[list[tuple], l
     parsed, errors = [], []
     seen = set()
     for row_no, raw in rows:
-        def err(field, value, code, message):
+        def err(field, value, code, message, row_no=row_no):
             errors.append({"row": row_no, "field": field, "value": clean_text(value)[:50], "code": code,
                            "message": message})
 

@@ -6,7 +6,6 @@ located errors, so nothing typed is lost.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from django.contrib import messages
@@ -19,16 +18,23 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tradepilot.core.models import AuditLog, Country, Currency, Region, Role, ServiceCategory, SupplyMode
-from tradepilot.core.roles import profile_of, role_of
+from tradepilot.core.models import AuditLog, Country, Currency, Role, ServiceCategory, SupplyMode
+from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import get_scoped, scope
 from tradepilot.enterprises.models import Enterprise
 from tradepilot.reporting import completeness as completeness_service
 from tradepilot.reporting import services, workflow
 from tradepilot.reporting.api import completeness_enterprises, completeness_groups
 from tradepilot.reporting.lines import FIELDS
-from tradepilot.reporting.models import ExchangeRate, Report, ReportForm, Status
-from tradepilot.reporting.periods import Period, due_date, is_locked, latest_closed_period, lock_date, recent_periods
+from tradepilot.reporting.models import ExchangeRate, Report, Status
+from tradepilot.reporting.periods import (
+    Period,
+    due_date,
+    is_locked,
+    latest_closed_period,
+    lock_date,
+    recent_periods,
+)
 from tradepilot.reporting.validation import validate_report
 
 
