@@ -620,7 +620,10 @@ class _Scan:
 
     def error(self, error: LineError) -> None:
         self.error_count += 1
-        if len(self.errors) < MAX_SHOWN_ERRORS:
+        if error.row is None:  # file-level errors come first, and are always shown
+            self.errors.insert(0, error)
+            del self.errors[MAX_SHOWN_ERRORS:]
+        elif len(self.errors) < MAX_SHOWN_ERRORS:
             self.errors.append(error)
 
     # lookups (cached per distinct raw value; the caches are bounded)
