@@ -13,6 +13,15 @@ from tradepilot.enterprises.uscc import make_uscc
 from tradepilot.reporting.models import ExchangeRate
 
 
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Service-level tests compare English messages; requests still get zh-Hans through LocaleMiddleware."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def reference(db):
     from tradepilot.core.reference import load_all

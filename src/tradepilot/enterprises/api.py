@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from tradepilot.core.api_base import ApiError
 from tradepilot.core.scoping import get_scoped, scope
@@ -138,7 +138,7 @@ def _raise(exc: services.EnterpriseError):
 @router.post("", response={201: EnterpriseOut})
 def register(request, payload: EnterpriseIn):
     try:
-        return 201, out(services.register(request.user, payload.dict()))
+        return Status(201, out(services.register(request.user, payload.dict())))
     except services.EnterpriseError as exc:
         _raise(exc)
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tradepilot.core.api import AuditOut, audit_out
@@ -21,7 +21,7 @@ from tradepilot.core.roles import profile_of, role_of
 from tradepilot.core.scoping import get_scoped, scope, visible_region_paths
 from tradepilot.enterprises.models import Enterprise
 from tradepilot.reporting import completeness as completeness_service
-from tradepilot.reporting import services, workflow
+from tradepilot.reporting import annual, services, workflow
 from tradepilot.reporting.models import ExchangeRate, ImportBatch, Report, ReportForm
 from tradepilot.reporting.periods import Period, due_date, lock_date
 from tradepilot.reporting.validation import validate_report
@@ -88,6 +88,7 @@ class ReportSummary(Schema):
 
 class ReportDetail(ReportSummary):
     lines: list[LineOut]
+    content: dict | None = None
     explanations: dict
     revision_reason: str
     return_reason: str
@@ -170,7 +171,7 @@ def detail(r: Report, user) -> ReportDetail:
                        mode=x.mode.code, related_party=x.related_party, amount=x.amount, currency=x.currency.code,
                        usd_amount=x.usd_amount, note=x.note) for x in lines],
         explanations=r.explanations, revision_reason=r.revision_reason, return_reason=r.return_reason,
-        previous_id=r.previous_id,
+        previous_id=r.previous_id, content=annual.content(r),
         exports_usd=sum((x.usd_amount or 0 for x in lines if x.direction == "X"), Decimal(0)),
         imports_usd=sum((x.usd_amount or 0 for x in lines if x.direction == "M"), Decimal(0)),
     )
@@ -231,7 +232,7 @@ def create_report(request, payload: CreateReportIn):
                          "message": "Use YYYY-MM for monthly forms and YYYY for annual forms."}])
     with transaction.atomic():
         report, created = services.get_or_create_report(enterprise, form, period, request.user)
-    return (201 if created else 200), detail(report, request.user)
+    return Status(201 if created else 200, detail(report, request.user))
 
 
 @router.get("/reports/{int:report_id}", response=ReportDetail)
@@ -292,7 +293,8 @@ def return_report(request, report_id: int, payload: ReasonIn):
 
 @router.post("/reports/{int:report_id}/revise", response={201: ReportDetail})
 def revise(request, report_id: int, payload: ReasonIn):
-    return 201, detail(workflow.revise(_report(request, report_id), request.user, payload.reason), request.user)
+    new = workflow.revise(_report(request, report_id), request.user, payload.reason)
+    return Status(201, detail(new, request.user))
 
 
 @router.post("/reports/bulk-approve", response=list[BulkOut])
@@ -315,6 +317,88 @@ def history(request, report_id: int):
 def changes(request, report_id: int):
     """What changed since the last approved version (empty for a first version)."""
     return workflow.changes_since_approval(_report(request, report_id))
+
+
+# --- annual forms ----------------------------------------------------------------------------------------------
+
+class BasicIn(Schema):
+    name: str
+    industry: str | None = None
+    registration_type: str
+    foreign_share: str | None = None
+    employees: int | None = None
+    registered_capital: str | None = None
+    main_services: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    reason: str = ""
+
+
+class FatsInwardIn(Schema):
+    ultimate_parent_country: str
+    activity: str
+    turnover: str
+    services_sales: str
+    services_sales_by_component: dict[str, str] = {}
+    employment: int
+    compensation: str
+    value_added: str
+    exports: str
+    imports: str
+    total_assets: str
+    rd_expenditure: str
+    reason: str = ""
+
+
+class AffiliateIn(Schema):
+    name: str
+    host_country: str
+    activity: str
+    turnover: str
+    employment: int
+    total_assets: str
+    net_profit: str
+    ownership_share: str
+
+
+class FatsOutwardIn(Schema):
+    affiliates: list[AffiliateIn] = []
+    nil_return: bool = False
+    reason: str = ""
+
+
+def _editable_by(request, report_id: int) -> Report:
+    report = _report(request, report_id)
+    if not workflow.can_edit(request.user, report):
+        raise services.ReportError("You are not allowed to edit this report.", code="forbidden")
+    return report
+
+
+@router.put("/reports/{int:report_id}/basic", response=ReportDetail, tags=["annual forms"])
+def put_basic(request, report_id: int, payload: BasicIn):
+    """Annual basic-situation registration: the enterprise confirms its attributes."""
+    data = payload.dict()
+    reason = data.pop("reason")
+    annual.save_basic(_editable_by(request, report_id), data, request.user, reason)
+    return detail(Report.objects.get(pk=report_id), request.user)
+
+
+@router.put("/reports/{int:report_id}/fats-inward", response=ReportDetail, tags=["annual forms"])
+def put_fats_inward(request, report_id: int, payload: FatsInwardIn):
+    """Inward FATS of a foreign-controlled affiliate in China (CNY 10k)."""
+    data = payload.dict()
+    reason = data.pop("reason")
+    annual.save_fats_in(_editable_by(request, report_id), data, request.user, reason)
+    return detail(Report.objects.get(pk=report_id), request.user)
+
+
+@router.put("/reports/{int:report_id}/fats-outward", response=ReportDetail, tags=["annual forms"])
+def put_fats_outward(request, report_id: int, payload: FatsOutwardIn):
+    """Outward FATS: the enterprise's majority-owned overseas affiliates (CNY 10k)."""
+    annual.save_fats_out(_editable_by(request, report_id), [a.dict() for a in payload.affiliates], request.user,
+                         nil_return=payload.nil_return, reason=payload.reason)
+    return detail(Report.objects.get(pk=report_id), request.user)
 
 
 # --- imports ---------------------------------------------------------------------------------------------------
@@ -505,7 +589,7 @@ def grant_lock_exception(request, payload: LockExceptionIn):
 
     exc = grant(request.user, enterprise, get_object_or_404(ReportForm, code=payload.form), _period(payload.period),
                 payload.until, payload.reason)
-    return 201, LockExceptionOut(id=exc.id, enterprise_id=enterprise.id, period=str(_period(payload.period)),
-                                 until=exc.until, reason=exc.reason)
+    return Status(201, LockExceptionOut(id=exc.id, enterprise_id=enterprise.id, period=str(_period(payload.period)),
+                                        until=exc.until, reason=exc.reason))
 
 

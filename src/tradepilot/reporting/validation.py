@@ -331,6 +331,10 @@ def validate_report(report: Report, *, line_errors: list[dict] | None = None) ->
     """Run the form's active rules. A nil return skips value rules (there is nothing to compare)."""
     errors, warnings = [], []
     line_errors = list(line_errors or [])
+    if report.form.code != "monthly":
+        from tradepilot.reporting.annual import content_errors
+
+        return ValidationReport([], [], line_errors + content_errors(report))
     if not report.nil_return and not report.lines.exists():
         line_errors.append({"row": None, "field": "lines", "value": "", "code": "empty",
                             "message": _("Add at least one line, or tick 'no transactions this month'.")})

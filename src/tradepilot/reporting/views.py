@@ -26,7 +26,7 @@ from tradepilot.reporting import completeness as completeness_service
 from tradepilot.reporting import services, workflow
 from tradepilot.reporting.api import completeness_enterprises, completeness_groups
 from tradepilot.reporting.lines import FIELDS
-from tradepilot.reporting.models import ExchangeRate, Report, Status
+from tradepilot.reporting.models import ExchangeRate, Report, ReportForm, Status
 from tradepilot.reporting.periods import (
     Period,
     due_date,
@@ -78,7 +78,22 @@ def my_reports(request):
                 "locked": is_locked(form, p, enterprise),
                 "overdue": report is None or report.status in (Status.DRAFT, Status.RETURNED),
             })
-    return render(request, "reporting/my_reports.html", {"rows": rows, "enterprises": enterprises})
+    annual_rows = []
+    annual_forms = list(ReportForm.objects.filter(periodicity=ReportForm.Periodicity.ANNUAL, is_active=True))
+    annual_reports = {
+        (r.enterprise_id, r.form_id, r.year): r
+        for r in _reports(request.user).filter(form__in=annual_forms, is_current=True)
+    }
+    last_year = periods[0].year - 1 if periods[0].month < 12 else periods[0].year
+    for enterprise in enterprises:
+        for year in (last_year, last_year - 1):
+            for f in annual_forms:
+                p = Period(year, 0)
+                annual_rows.append({"enterprise": enterprise, "form": f, "period": p, "due": due_date(f, p),
+                                    "report": annual_reports.get((enterprise.id, f.id, year)),
+                                    "locked": is_locked(f, p, enterprise)})
+    return render(request, "reporting/my_reports.html", {"rows": rows, "enterprises": enterprises,
+                                                         "annual_rows": annual_rows})
 
 
 @login_required
@@ -88,8 +103,11 @@ def open_report(request):
     enterprise = get_scoped(request.user, Enterprise.objects.all(), pk=request.POST.get("enterprise"))
     try:
         period = Period.parse(request.POST.get("period", ""))
-        report, _created = services.get_or_create_report(enterprise, services.monthly_form(), period, request.user)
-    except (ValueError, services.ReportError) as exc:
+        form = ReportForm.objects.get(code=request.POST.get("form") or ReportForm.Code.MONTHLY, is_active=True)
+        if (form.periodicity == ReportForm.Periodicity.MONTHLY) != bool(period.month):
+            raise ValueError(_("The period does not match the form."))
+        report, _created = services.get_or_create_report(enterprise, form, period, request.user)
+    except (ValueError, ReportForm.DoesNotExist, services.ReportError) as exc:
         messages.error(request, str(exc))
         return redirect("reporting:my_reports")
     return redirect("reporting:report", report.pk)
@@ -131,6 +149,10 @@ def _pickers() -> dict:
 @login_required
 def report_detail(request, pk: int):
     report = get_scoped(request.user, Report.objects.select_related("enterprise__region", "form"), pk=pk)
+    if report.form.code != ReportForm.Code.MONTHLY:
+        from tradepilot.reporting.annual_views import annual_report_detail
+
+        return annual_report_detail(request, report)
     actions = workflow.allowed_actions(request.user, report)
     raw_lines, line_errors, nil_return = None, [], report.nil_return
 
@@ -177,7 +199,12 @@ def report_detail(request, pk: int):
 
     if raw_lines is None:
         raw_lines = _lines_as_raw(report)
-    validation = validate_report(report, line_errors=line_errors)
+        validation = validate_report(report, line_errors=line_errors)
+    else:
+        # A rejected save: the stored report is not what is on screen, so show only the located errors.
+        from tradepilot.reporting.validation import ValidationReport
+
+        validation = ValidationReport([], [], line_errors)
     per_line = validation.by_line()
     for index, row in enumerate(raw_lines, start=1):
         row["messages"] = per_line.get(index, [])

@@ -217,6 +217,9 @@ def revise(report: Report, actor, reason: str) -> Report:
         line.pk = None
         line.report = new
     MonthlyLine.objects.bulk_create(lines)
+    from tradepilot.reporting.annual import copy_content
+
+    copy_content(report, new)
     audit.record(actor, "revise", new, changes={"version": [report.version, new.version], "status": [None, Status.DRAFT]},
                  reason=reason.strip(), enterprise=new.enterprise, report=new)
     return new

@@ -581,3 +581,14 @@ def test_read_rows_raises_file_error_for_bad_header(env, tmp_path):
     with pytest.raises(FileError):
         list(read_rows(write_csv(tmp_path / "x.csv", ["foo", "bar"], [["1", "2"]])))
     assert w
+
+
+def test_random_bytes_are_refused(env, tmp_path):
+    import random
+
+    w = env
+    for seed in range(5):
+        path = tmp_path / f"random{seed}.csv"
+        path.write_bytes(random.Random(seed).randbytes(4096))
+        errors = file_errors(path, w.bureau_bj)
+        assert len(errors) == 1 and errors[0][0] is None and errors[0][2] in {"binary", "encoding"}

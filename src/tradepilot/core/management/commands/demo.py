@@ -1,0 +1,215 @@
+"""`tradepilot demo`: a ready-to-click demo on SQLite under var/ — migrate, reference data, synthetic data, demo
+users (password `demo`), lock due periods, then the development server.
+
+Only in demo mode (`TRADEPILOT_MODE=demo`, which `tradepilot demo` sets): it creates well-known passwords.
+Idempotent: data is generated only into a database without enterprises, and existing users are left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import unicodedata
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections, transaction
+from django.utils import translation
+
+from tradepilot.core.demo_data import generate
+from tradepilot.core.models import Agency, Profile, Region, Role
+from tradepilot.core.reference import load_all
+from tradepilot.enterprises.models import Enterprise
+from tradepilot.reporting.models import Report, ReportForm, Status
+from tradepilot.reporting.periods import latest_closed_period
+from tradepilot.reporting.setup import load_defaults
+from tradepilot.reporting.workflow import lock_due_reports
+
+PASSWORD = "demo"
+DEFAULT_PORT = 8000
+
+#: username, role, region code, agency code, superuser, what the account shows.
+STAFF_USERS = [
+    ("ministry", Role.MINISTRY, None, None, True, "everything; national overview; Django admin (/admin/)"),
+    ("bureau-beijing", Role.BUREAU, "110000", None, False, "Beijing; approval is final (single level)"),
+    ("bureau-hangzhou", Role.BUREAU, "330100", None, False, "Hangzhou; first-level approval"),
+    ("bureau-zhejiang", Role.BUREAU, "330000", None, False, "Zhejiang; accepts what Hangzhou approved"),
+    ("auditor", Role.AUDITOR, None, None, False, "the audit log, read-only"),
+    ("agency-customs", Role.AGENCY, None, "GACC", False, "national aggregates only (GACC)"),
+]
+ENTERPRISE_USER = "enterprise-demo"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def box(lines: list[str]) -> str:
+    inner = max(_width(line) for line in lines)
+    out = ["┌" + "─" * (inner + 2) + "┐"]
+    out += [f"│ {_pad(line, inner)} │" for line in lines]
+    out.append("└" + "─" * (inner + 2) + "┘")
+    return "\n".join(out)
+
+
+def table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+
+def _ensure_user(username: str, role: str, *, region: str | None = None, agency: str | None = None,
+                 superuser: bool = False):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"email": f"{username}@demo.example.cn", "is_staff": superuser, "is_superuser": superuser},
+    )
+    if created:
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+    profile, _ = Profile.objects.get_or_create(
+        user=user,
+        defaults={
+            "role": role,
+            "region": Region.objects.get(code=region) if region else None,
+            "agency": Agency.objects.get(code=agency) if agency else None,
+        },
+    )
+    return user, profile
+
+
+def pick_demo_enterprises() -> list[Enterprise]:
+    """Two Beijing key-contact enterprises for `enterprise-demo`: the first has its latest-period report still to
+    do (a draft with lines, else not started, else an empty draft); the second preferably has one returned."""
+    period = latest_closed_period()
+    beijing = Region.objects.filter(code="110000").first()
+    if beijing is None:
+        return []
+    candidates = list(Enterprise.objects.key_contacts().filter(region__path__startswith=beijing.path).order_by("uscc"))
+    reports = {
+        r.enterprise_id: r
+        for r in Report.objects.filter(enterprise__in=candidates, form__code=ReportForm.Code.MONTHLY,
+                                       year=period.year, month=period.month, is_current=True)
+    }
+
+    def first(predicate, exclude=()):
+        return next((e for e in candidates if e not in exclude and predicate(reports.get(e.pk))), None)
+
+    chosen = (first(lambda r: r is not None and r.status == Status.DRAFT and r.content_hash)
+              or first(lambda r: r is None)
+              or first(lambda r: r is not None and r.status == Status.DRAFT))
+    if chosen is None:
+        return candidates[:2]
+    second = (first(lambda r: r is not None and r.status == Status.RETURNED, exclude=[chosen])
+              or first(lambda r: r is not None and r.status != Status.DRAFT, exclude=[chosen])
+              or first(lambda r: True, exclude=[chosen]))
+    return [chosen] + ([second] if second else [])
+
+
+class Command(BaseCommand):
+    help = ("Prepare the demo (migrate, reference data, synthetic data, demo users with password 'demo') and run "
+            "the development server. Demo mode only.")
+    # The var/ directory, and so the SQLite file, may not exist yet: checks run inside migrate, after it is made.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=None, help=f"port (default: $PORT, else {DEFAULT_PORT})")
+        parser.add_argument("--no-serve", action="store_true", help="prepare the database only")
+        parser.add_argument("--enterprises", type=int, default=300, help="enterprises to generate (default 300)")
+        parser.add_argument("--months", type=int, default=24, help="months of reports (default 24)")
+        parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+
+    def handle(self, *args, **options):
+        if not getattr(settings, "DEMO_MODE", False):
+            raise CommandError("tradepilot demo creates accounts with the password 'demo' and runs only in demo mode "
+                               "(TRADEPILOT_MODE=demo).")
+        port = self._port(options["port"])
+        start = time.monotonic()
+        self._ensure_dirs()
+
+        self.stdout.write("Migrating the database …")
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Loading reference data and report forms …")
+        load_all()
+        load_defaults()
+
+        # Reviewers first, so that the generated approvals name them.
+        accounts = [(u, r, d) for u, r, _reg, _ag, _su, d in STAFF_USERS]
+        with transaction.atomic():
+            for username, role, region, agency, superuser, _desc in STAFF_USERS:
+                _ensure_user(username, role, region=region, agency=agency, superuser=superuser)
+
+        if not Enterprise.objects.exists():
+            self.stdout.write(f"Generating {options['enterprises']} enterprises × {options['months']} months of "
+                              "reports …")
+            t = time.monotonic()
+            counts = generate(options["enterprises"], options["months"], options["seed"])
+            self.stdout.write(f"  {counts['enterprises']} enterprises, {counts['reports']} reports, "
+                              f"{counts['lines']} lines in {time.monotonic() - t:.1f} s")
+        else:
+            self.stdout.write("The database already has enterprises: no data generated.")
+
+        names = self._ensure_enterprise_user()
+        locked = lock_due_reports()
+        self.stdout.write(f"Locked {locked} report{'s' if locked != 1 else ''} whose period has passed its lock "
+                          f"date. Ready in {time.monotonic() - start:.1f} s.")
+
+        period = latest_closed_period()
+        accounts.insert(4, (ENTERPRISE_USER, Role.ENTERPRISE,
+                            f"{len(names)} Beijing enterprises; {period} report to file" if names
+                            else "no enterprise linked"))
+        with translation.override("en"):
+            rows = [("username", "password", "role", "sees")]
+            rows += [(u, PASSWORD, str(Role(r).label), d) for u, r, d in accounts]
+        url = f"http://127.0.0.1:{port}/"
+        lines = [f"Trade Pilot demo: {url}", ""] + table(rows)
+        if names:
+            lines += ["", f"{ENTERPRISE_USER} files for: " + names[0] + (f" (and {names[1]})" if len(names) > 1 else "")]
+        self.stdout.write(box(lines))
+
+        if options["no_serve"]:
+            return
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
+
+    def _port(self, value: int | None) -> int:
+        if value is None:
+            raw = os.environ.get("PORT", "").strip()
+            try:
+                value = int(raw) if raw else DEFAULT_PORT
+            except ValueError:
+                raise CommandError(f"PORT={raw!r} is not a port number.") from None
+        if not 0 < value < 65536:
+            raise CommandError(f"{value} is not a port number.")
+        return value
+
+    def _ensure_dirs(self) -> None:
+        Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+        db = connections["default"].settings_dict
+        if db["ENGINE"] == "django.db.backends.sqlite3" and str(db["NAME"]) not in ("", ":memory:") \
+                and not str(db["NAME"]).startswith("file:"):
+            Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+
+    @transaction.atomic
+    def _ensure_enterprise_user(self) -> list[str]:
+        user, profile = _ensure_user(ENTERPRISE_USER, Role.ENTERPRISE)
+        linked = list(profile.enterprises.order_by("uscc"))
+        if linked:  # the one with the latest report still to file first
+            period = latest_closed_period()
+            done = set(Report.objects.filter(enterprise__in=linked, year=period.year, month=period.month,
+                                             is_current=True, submitted_at__isnull=False)
+                       .values_list("enterprise_id", flat=True))
+            linked.sort(key=lambda e: e.pk in done)
+        else:
+            linked = pick_demo_enterprises()
+            profile.enterprises.set(linked)
+            # Their past submissions were made by this user.
+            Report.objects.filter(enterprise__in=linked, submitted_at__isnull=False, submitted_by__isnull=True) \
+                .update(submitted_by=user)
+        return [e.name for e in linked]

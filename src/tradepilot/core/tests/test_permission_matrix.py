@@ -1,0 +1,668 @@
+"""The permission matrix: every page URL and every API operation × every role, against a literal table.
+
+The project rule: which rows a user may see is decided in one place (`core.scoping`); an enterprise never sees
+another's data, a bureau sees only its region, and an object outside the scope answers 404. This module checks
+that rule from the outside, through HTTP, for everything the application routes:
+
+- `WEB` lists every Django URL (walked from the resolver; admin, i18n, static and the API operations are left out)
+  as "METHOD namespace:name", with a "[variant]" where one URL does several things (the report page's actions).
+- `API` lists every operation of `tradepilot.api.api` as "METHOD /path" (from the OpenAPI schema).
+- `test_every_url_has_a_matrix_row` / `test_every_api_operation_has_a_matrix_row` fail when a URL or an operation
+  is added without a row (or a row is left behind for one that was removed).
+- `test_cell` runs one request per (row, role), each in a fresh database state (the `world` fixture is
+  function-scoped and rolled back after each test), so state-changing operations do not leak into one another.
+
+Operations on a specific object target the Beijing enterprise `bj` or its report, owned by `ent_bj`; `ent_bj2`
+is another Beijing enterprise's user, `bureau_hz` / `bureau_zj` are bureaus of another region, so the table shows
+who gets 404.
+
+Outcome classes:
+
+- ``ok``      2xx, or a redirect (other than an anonymous user's redirect to the login page); where a page answers a
+              refused action with a redirect or a re-rendered form plus a message, the cell also checks the effect
+              in the database and counts "nothing happened" as ``denied`` (or ``missing`` when the message says
+              the target was not found);
+- ``denied``  401/403, or an anonymous user redirected to the login page;
+- ``missing`` 404, the object is outside the user's scope (or does not exist for them). For bulk operations
+              (bulk approve, reminders, imports) that answer 200 per item, ``missing`` means the out-of-scope
+              target was reported "not found" / "unknown enterprise" or left untouched;
+- ``bad``     400/409/422: allowed to try but invalid in that state (used sparingly);
+- ``error``   5xx: never expected.
+
+A cell that shows an application bug keeps its *correct* expectation, wrapped in `Bug(...)`, which marks it
+`xfail(strict=True)` until the application is fixed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from tradepilot.api import api as ninja_api
+from tradepilot.core.models import AuditLog, Notification
+from tradepilot.core.notifications import notify
+from tradepilot.core.tokens import issue_token
+from tradepilot.enterprises.models import Enterprise
+from tradepilot.enterprises.uscc import make_uscc
+from tradepilot.reporting import imports, services, workflow
+from tradepilot.reporting.models import ExchangeRate, ImportBatch, Report, Status
+from tradepilot.reporting.periods import Period
+
+ROLES = ("anonymous", "ministry", "auditor", "agency", "bureau_bj", "bureau_hz", "bureau_zj", "ent_bj", "ent_bj2")
+O, D, M, B = "ok", "denied", "missing", "bad"
+CLASSES = {O, D, M, B}
+
+TODAY = dt.date(2026, 10, 25)
+PERIOD = "2026-10"  # open on TODAY: due 2026-11-10, locks 2026-11-30
+ANNUAL_YEAR = "2026"  # the annual forms of 2026 are due in 2027, so open on TODAY
+API_ROOT = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Bug:
+    """A cell where the application is wrong today: `expected` is the correct outcome; the cell is a strict xfail."""
+
+    expected: str
+    reason: str
+
+
+# --- the expectation table ---------------------------------------------------------------------------------------
+# Columns: anonymous, ministry, auditor, agency, bureau_bj, bureau_hz, bureau_zj, ent_bj (own), ent_bj2 (other).
+
+WEB: dict[str, tuple] = {
+    #                                     anon ministry auditor agency bur_bj bur_hz bur_zj ent_bj ent_bj2
+    "GET home":                           (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET login":                          (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "POST logout":                        (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET core:notifications":             (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "POST core:notifications":            (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET core:audit_log":                 (D,  O,       O,      D,     D,     D,     D,     D,     D),
+    "GET enterprises:list":               (D,  O,       O,      D,     O,     O,     O,     D,     D),
+    "GET enterprises:register":           (D,  O,       D,      D,     O,     O,     O,     D,     D),
+    # register an enterprise in Beijing: only the ministry and the Beijing bureau may
+    "POST enterprises:register":          (D,  O,       D,      D,     O,     D,     D,     D,     D),
+    "GET enterprises:detail":             (D,  O,       O,      M,     O,     M,     M,     O,     M),
+    # deactivate bj
+    "POST enterprises:detail":            (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "GET enterprises:edit":               (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "POST enterprises:edit":              (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "GET reporting:my_reports":           (D,  D,       D,      D,     D,     D,     D,     O,     O),
+    # open bj's report for PERIOD: the role check (enterprise users only) comes before the scope check
+    "POST reporting:open_report":         (D,  D,       D,      D,     D,     D,     D,     O,     M),
+    "GET reporting:report":               (D,  O,       O,      M,     O,     M,     M,     O,     M),
+    "POST reporting:report [save]":       (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    "POST reporting:report [submit]":     (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    "POST reporting:report [approve]":    (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "POST reporting:report [accept]":     (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "POST reporting:report [return]":     (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "POST reporting:report [revise]":     (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    "GET reporting:report_export":        (D,  O,       O,      M,     O,     M,     M,     O,     M),
+    "GET reporting:workbench":            (D,  O,       O,      D,     O,     O,     O,     D,     D),
+    "POST reporting:bulk_approve":        (D,  O,       D,      D,     O,     M,     M,     D,     D),
+    "GET reporting:completeness":         (D,  O,       O,      O,     O,     O,     O,     D,     D),
+    # remind Beijing's non-reporters: another region's bureau reaches nobody there
+    "POST reporting:remind":              (D,  O,       D,      D,     O,     M,     M,     D,     D),
+    "GET reporting:ministry_overview":    (D,  O,       O,      O,     D,     D,     D,     D,     D),
+    "GET reporting:rates":                (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "POST reporting:rates":               (D,  O,       D,      D,     D,     D,     D,     D,     D),
+    "GET reporting:import_upload":        (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    # upload a file with a row for bj: bureaus and the ministry may import for enterprises in their scope
+    "POST reporting:import_upload":       (D,  O,       D,      D,     O,     M,     M,     O,     M),
+    # ent_bj's own import batch: nobody else's, whatever their role
+    "GET reporting:import_preview":       (D,  M,       M,      M,     M,     M,     M,     O,     M),
+    "POST reporting:import_preview":      (D,  M,       M,      M,     M,     M,     M,     O,     M),
+    "GET reporting:template":             (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    # the API's own pages (not operations): the schema and docs are public; the root is a 404 placeholder
+    "GET api:openapi-json":               (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET api:openapi-view":               (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET api:api-root":                   (M,  M,       M,      M,     M,     M,     M,     M,     M),
+}
+
+API: dict[str, tuple] = {
+    #                                           anon ministry auditor agency bur_bj bur_hz bur_zj ent_bj ent_bj2
+    "GET /reference/regions":                   (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /reference/pilot-areas":               (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /reference/ebops":                     (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /reference/countries":                 (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /reference/currencies":                (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /reference/modes":                     (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /reference/industries":                (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /reference/agencies":                  (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /me":                                  (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /notifications":                       (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /audit-log":                           (D,  O,       O,      D,     D,     D,     D,     D,     D),
+    "GET /enterprises":                         (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "POST /enterprises":                        (D,  O,       D,      D,     O,     D,     D,     D,     D),
+    "GET /enterprises/{enterprise_id}":         (D,  O,       O,      M,     O,     M,     M,     O,     M),
+    "PATCH /enterprises/{enterprise_id}":       (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "POST /enterprises/{enterprise_id}/active": (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "POST /enterprises/validate-uscc":          (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /reports":                             (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    # open bj's report: only its own users; a national role is refused, an out-of-scope one gets 404
+    "POST /reports":                            (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    "GET /reports/{report_id}":                 (D,  O,       O,      M,     O,     M,     M,     O,     M),
+    "PUT /reports/{report_id}/lines":           (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    # the annual forms' content (bj's annual reports for ANNUAL_YEAR)
+    "PUT /reports/{report_id}/basic":           (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    "PUT /reports/{report_id}/fats-inward":     (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    "PUT /reports/{report_id}/fats-outward":    (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    "POST /reports/{report_id}/validate":       (D,  O,       O,      M,     O,     M,     M,     O,     M),
+    "POST /reports/{report_id}/explanations":   (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    "POST /reports/{report_id}/submit":         (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    "POST /reports/{report_id}/approve":        (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "POST /reports/{report_id}/accept":         (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "POST /reports/{report_id}/return":         (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "POST /reports/{report_id}/revise":         (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    # per-report results: "Not found." for a report outside the scope
+    "POST /reports/bulk-approve":               (D,  O,       D,      M,     O,     M,     M,     D,     M),
+    "GET /reports/{report_id}/history":         (D,  O,       O,      M,     O,     M,     M,     O,     M),
+    "GET /reports/{report_id}/changes":         (D,  O,       O,      M,     O,     M,     M,     O,     M),
+    "POST /imports":                            (D,  O,       D,      D,     O,     M,     M,     O,     M),
+    "GET /imports/{batch_id}":                  (D,  M,       M,      M,     M,     M,     M,     O,     M),
+    "POST /imports/{batch_id}/commit":          (D,  M,       M,      M,     M,     M,     M,     O,     M),
+    "GET /exchange-rates":                      (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "POST /exchange-rates/upload":              (D,  O,       D,      D,     D,     D,     D,     D,     D),
+    "GET /completeness":                        (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /completeness/non-reporters":          (D,  O,       O,      D,     O,     O,     O,     O,     O),
+    "POST /completeness/remind":                (D,  O,       D,      D,     O,     M,     M,     D,     D),
+    # role check (bureaus, ministry) before the scope check
+    "POST /lock-exceptions":                    (D,  O,       D,      D,     O,     M,     M,     D,     D),
+}
+
+
+# --- the world each cell runs in ---------------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    """Keep PERIOD open whatever the real date (modules that imported `today` by name are patched too)."""
+    for module in ("periods", "imports", "locks", "workflow"):
+        monkeypatch.setattr(f"tradepilot.reporting.{module}.today", lambda: TODAY)
+
+
+@pytest.fixture(scope="module")
+def reference_once(django_db_setup, django_db_blocker):
+    """The reference data, loaded once for this module inside a transaction that is rolled back at its end.
+
+    Each test still runs in its own (nested) transaction, rolled back after it, with a fresh `world`.
+    """
+    from tradepilot.core.reference import load_all
+    from tradepilot.reporting.setup import load_defaults
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            load_all()
+            load_defaults()
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def reference(reference_once, db):
+    """Overrides the conftest fixture for this module (the `world` fixture depends on it): already loaded."""
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def import_csv(enterprise: Enterprise) -> SimpleUploadedFile:
+    content = ("uscc,period,direction,service,partner,mode,related_party,amount,currency,note\n"
+               f"{enterprise.uscc},{PERIOD},X,SI2,US,1,N,1000,USD,\n")
+    return SimpleUploadedFile("lines.csv", content.encode(), content_type="text/csv")
+
+
+def rates_csv() -> SimpleUploadedFile:
+    return SimpleUploadedFile("rates.csv", f"period,currency,rate,units\n{PERIOD},USD,7.2,1\n".encode(),
+                              content_type="text/csv")
+
+
+class Ctx:
+    """One cell: the world, the acting role, and the target objects (bj's report in draft, as a nil return)."""
+
+    def __init__(self, world, role: str):
+        self.w = world
+        self.role = role
+        self.user = None if role == "anonymous" else getattr(world, role)
+        self.form = services.monthly_form()
+        self.period = Period.parse(PERIOD)
+        self.bj_report = self._draft(world.bj, world.ent_bj, nil_return=True)
+        self.hz_report = self._draft(world.hz, world.ent_hz, nil_return=True)
+        self.note = notify(world.ent_bj, "matrix notification")
+        self.batch: ImportBatch | None = None
+
+    def _draft(self, enterprise, owner, nil_return=False) -> Report:
+        report, _ = services.get_or_create_report(enterprise, self.form, self.period, owner)
+        if nil_return:
+            services.replace_lines(report, [], owner, nil_return=True)
+        return Report.objects.get(pk=report.pk)
+
+    # states of bj's report
+
+    def refresh(self) -> Report:
+        self.bj_report = Report.objects.select_related("enterprise__region", "form").get(pk=self.bj_report.pk)
+        return self.bj_report
+
+    def submitted(self) -> None:
+        workflow.submit(self.bj_report, self.w.ent_bj)
+        self.refresh()
+
+    def approved(self) -> None:
+        """Beijing is single-level (approval is acceptance), so the approved state is set directly."""
+        self.submitted()
+        Report.objects.filter(pk=self.bj_report.pk).update(status=Status.APPROVED, approved_at=timezone.now(),
+                                                           approved_by=self.w.bureau_bj)
+        self.refresh()
+
+    def accepted(self) -> None:
+        self.submitted()
+        workflow.approve(self.bj_report, self.w.bureau_bj)
+        assert self.refresh().status == Status.ACCEPTED
+
+    def annual(self, form_code: str) -> None:
+        """Make bj's annual report of `form_code` the target (instead of the monthly one)."""
+        from tradepilot.reporting.models import ReportForm
+
+        form = ReportForm.objects.get(code=form_code)
+        report, _ = services.get_or_create_report(self.w.bj, form, Period.parse(ANNUAL_YEAR), self.w.ent_bj)
+        self.bj_report = report
+
+    def with_batch(self) -> None:
+        """ent_bj's previewed import batch for bj."""
+        self.batch = imports.store_upload(import_csv(self.w.bj), self.w.ent_bj, "monthly")
+        imports.dry_run(self.batch, self.w.ent_bj)
+        self.batch.refresh_from_db()
+        assert self.batch.state == ImportBatch.State.PREVIEWED, self.batch.errors
+
+    # clients
+
+    def web(self) -> Client:
+        client = Client(raise_request_exception=False)
+        if self.user is not None:
+            client.force_login(self.user)
+        return client
+
+    def api(self, method: str, path: str, data=None, *, files: dict | None = None) -> HttpResponse:
+        client = Client(raise_request_exception=False)
+        headers = {"Authorization": f"Bearer {issue_token(self.user)}"} if self.user is not None else {}
+        url = API_ROOT + path
+        if files is not None:
+            return client.post(url, files, headers=headers)
+        if method == "GET":
+            return client.get(url, data or {}, headers=headers)
+        return getattr(client, method.lower())(url, data or {}, content_type="application/json", headers=headers)
+
+
+# --- how each row is exercised -----------------------------------------------------------------------------------
+
+def _nothing(ctx: Ctx) -> None:
+    return None
+
+
+@dataclass
+class Op:
+    request: Callable[[Ctx], HttpResponse]
+    prepare: Callable[[Ctx], None] = _nothing
+    # Refines an "ok" HTTP answer by what actually happened (see the module docstring).
+    judge: Callable[[Ctx, HttpResponse], str] | None = None
+    # The page redirects to the login page by design (logout): a redirect is "ok" even for anonymous users.
+    public_redirect: bool = False
+
+
+def not_found_texts() -> set[str]:
+    """The workflow's "Not found." as the user reads it: requests are answered in LANGUAGE_CODE by default."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {"Not found.", gettext("Not found.")}
+
+
+def messages_of(response) -> list[str]:
+    request = getattr(response, "wsgi_request", None)
+    return [str(m) for m in get_messages(request)] if request is not None else []
+
+
+def effect(happened: Callable[[Ctx], bool]) -> Callable[[Ctx, HttpResponse], str]:
+    def judge(ctx: Ctx, response) -> str:
+        if happened(ctx):
+            return O
+        texts = not_found_texts()
+        return M if any(t in m for m in messages_of(response) for t in texts) else D
+
+    return judge
+
+
+def reminded_ent_bj(ctx: Ctx, response) -> str:
+    """ent_bj has a reminder (besides the fixture's notification): Beijing's non-reporters were reached."""
+    return O if Notification.objects.filter(user=ctx.w.ent_bj).exclude(pk=ctx.note.pk).exists() else M
+
+
+def judge_import_batch(ctx: Ctx, response) -> str:
+    batch = ImportBatch.objects.filter(user=ctx.user).order_by("-pk").first() if ctx.user else None
+    if batch is None:
+        return D
+    if batch.state == ImportBatch.State.PREVIEWED:
+        return O
+    return M if any(e.get("code") == "unknown_enterprise" for e in batch.errors) else B
+
+
+def judge_import_api(ctx: Ctx, response) -> str:
+    body = response.json()
+    if body["ok"]:
+        return O
+    return M if any(e.get("code") == "unknown_enterprise" for e in body["errors"]) else B
+
+
+def judge_bulk_api(ctx: Ctx, response) -> str:
+    (result,) = [r for r in response.json() if r["report_id"] == ctx.bj_report.pk]
+    if result["ok"]:
+        return O
+    return M if result["message"] in not_found_texts() else D
+
+
+def status_is(*statuses: str) -> Callable[[Ctx], bool]:
+    return lambda ctx: ctx.refresh().status in statuses
+
+
+def report_url(ctx: Ctx) -> str:
+    return reverse("reporting:report", args=[ctx.bj_report.pk])
+
+
+def enterprise_form(ctx: Ctx, **overrides) -> dict:
+    data = {"uscc": "", "name": "矩阵测试企业", "name_en": "", "region": "110000", "industry": "",
+            "registration_type": "domestic", "established": "", "address": "", "contact_name": "",
+            "contact_phone": "", "contact_email": "", "key_contact_year": "2018", "systemic_year": "",
+            "is_key_contact": "on", "reason": "matrix"}
+    data.update(overrides)
+    return data
+
+
+NEW_USCC = make_uscc("110000", 99)
+RENAMED = "北京矩阵改名有限公司"
+
+WEB_OPS: dict[str, Op] = {
+    "GET home": Op(lambda c: c.web().get(reverse("home"))),
+    "GET login": Op(lambda c: c.web().get(reverse("login"))),
+    "POST logout": Op(lambda c: c.web().post(reverse("logout")), public_redirect=True),
+    "GET core:notifications": Op(lambda c: c.web().get(reverse("core:notifications"))),
+    "POST core:notifications": Op(lambda c: c.web().post(reverse("core:notifications"))),
+    "GET core:audit_log": Op(lambda c: c.web().get(reverse("core:audit_log"))),
+    "GET enterprises:list": Op(lambda c: c.web().get(reverse("enterprises:list"))),
+    "GET enterprises:register": Op(lambda c: c.web().get(reverse("enterprises:register"))),
+    "POST enterprises:register": Op(
+        lambda c: c.web().post(reverse("enterprises:register"), enterprise_form(c, uscc=NEW_USCC)),
+        judge=effect(lambda c: Enterprise.objects.filter(uscc=NEW_USCC).exists())),
+    "GET enterprises:detail": Op(lambda c: c.web().get(reverse("enterprises:detail", args=[c.w.bj.pk]))),
+    "POST enterprises:detail": Op(
+        lambda c: c.web().post(reverse("enterprises:detail", args=[c.w.bj.pk]), {"active": "0", "reason": "matrix"}),
+        judge=effect(lambda c: not Enterprise.objects.get(pk=c.w.bj.pk).is_active)),
+    "GET enterprises:edit": Op(lambda c: c.web().get(reverse("enterprises:edit", args=[c.w.bj.pk]))),
+    "POST enterprises:edit": Op(
+        lambda c: c.web().post(reverse("enterprises:edit", args=[c.w.bj.pk]), enterprise_form(c, name=RENAMED)),
+        judge=effect(lambda c: Enterprise.objects.get(pk=c.w.bj.pk).name == RENAMED)),
+    "GET reporting:my_reports": Op(lambda c: c.web().get(reverse("reporting:my_reports"))),
+    "POST reporting:open_report": Op(
+        lambda c: c.web().post(reverse("reporting:open_report"), {"enterprise": c.w.bj.pk, "period": PERIOD})),
+    "GET reporting:report": Op(lambda c: c.web().get(report_url(c))),
+    "POST reporting:report [save]": Op(
+        lambda c: c.web().post(report_url(c), {"action": "save"}),
+        judge=effect(lambda c: not c.refresh().nil_return)),
+    "POST reporting:report [submit]": Op(
+        lambda c: c.web().post(report_url(c), {"action": "submit", "nil_return": "on"}),
+        judge=effect(status_is(Status.SUBMITTED))),
+    "POST reporting:report [approve]": Op(
+        lambda c: c.web().post(report_url(c), {"action": "approve"}), prepare=Ctx.submitted,
+        judge=effect(status_is(Status.APPROVED, Status.ACCEPTED))),
+    "POST reporting:report [accept]": Op(
+        lambda c: c.web().post(report_url(c), {"action": "accept"}), prepare=Ctx.approved,
+        judge=effect(status_is(Status.ACCEPTED))),
+    "POST reporting:report [return]": Op(
+        lambda c: c.web().post(report_url(c), {"action": "return", "reason": "matrix"}), prepare=Ctx.submitted,
+        judge=effect(status_is(Status.RETURNED))),
+    "POST reporting:report [revise]": Op(
+        lambda c: c.web().post(report_url(c), {"action": "revise", "reason": "matrix"}), prepare=Ctx.accepted,
+        judge=effect(lambda c: Report.objects.filter(enterprise=c.w.bj, version=2).exists())),
+    "GET reporting:report_export": Op(
+        lambda c: c.web().get(reverse("reporting:report_export", args=[c.bj_report.pk, "csv"]))),
+    "GET reporting:workbench": Op(lambda c: c.web().get(reverse("reporting:workbench"))),
+    "POST reporting:bulk_approve": Op(
+        lambda c: c.web().post(reverse("reporting:bulk_approve"), {"report": [c.bj_report.pk]}),
+        prepare=Ctx.submitted, judge=effect(status_is(Status.ACCEPTED))),
+    "GET reporting:completeness": Op(lambda c: c.web().get(reverse("reporting:completeness"), {"period": PERIOD})),
+    "POST reporting:remind": Op(
+        lambda c: c.web().post(reverse("reporting:remind"), {"period": PERIOD, "region": "110000"}),
+        judge=reminded_ent_bj),
+    "GET reporting:ministry_overview": Op(lambda c: c.web().get(reverse("reporting:ministry_overview"))),
+    "GET reporting:rates": Op(lambda c: c.web().get(reverse("reporting:rates"))),
+    "POST reporting:rates": Op(
+        lambda c: c.web().post(reverse("reporting:rates"), {"file": rates_csv()}),
+        judge=effect(lambda c: ExchangeRate.objects.filter(currency__code="USD", year=2026, month=10,
+                                                           cny_per_unit="7.2").exists())),
+    "GET reporting:import_upload": Op(lambda c: c.web().get(reverse("reporting:import_upload"))),
+    "POST reporting:import_upload": Op(
+        lambda c: c.web().post(reverse("reporting:import_upload"), {"file": import_csv(c.w.bj)}),
+        judge=judge_import_batch),
+    "GET reporting:import_preview": Op(
+        lambda c: c.web().get(reverse("reporting:import_preview", args=[c.batch.pk])), prepare=Ctx.with_batch),
+    "POST reporting:import_preview": Op(
+        lambda c: c.web().post(reverse("reporting:import_preview", args=[c.batch.pk])), prepare=Ctx.with_batch,
+        judge=lambda c, r: O if ImportBatch.objects.get(pk=c.batch.pk).state == ImportBatch.State.COMMITTED else B),
+    "GET reporting:template": Op(lambda c: c.web().get(reverse("reporting:template", args=["csv"]))),
+    "GET api:openapi-json": Op(lambda c: c.web().get(reverse("api:openapi-json"))),
+    "GET api:openapi-view": Op(lambda c: c.web().get(reverse("api:openapi-view"))),
+    "GET api:api-root": Op(lambda c: c.web().get(reverse("api:api-root"))),
+}
+
+
+FATS_IN = {
+    "ultimate_parent_country": "DE", "activity": "65", "turnover": "52000.00", "services_sales": "30000",
+    "services_sales_by_component": {"SI": "21000", "SJ": "9000"}, "employment": 420, "compensation": "8100.5",
+    "value_added": "12500", "exports": "9800", "imports": "3100", "total_assets": "64000", "rd_expenditure": "2300",
+}
+
+
+def rid(c: Ctx) -> int:
+    return c.bj_report.pk
+
+
+API_OPS: dict[str, Op] = {
+    **{f"GET /reference/{name}": Op(lambda c, name=name: c.api("GET", f"/reference/{name}"))
+       for name in ("regions", "pilot-areas", "ebops", "countries", "currencies", "modes", "industries", "agencies")},
+    "GET /me": Op(lambda c: c.api("GET", "/me")),
+    "GET /notifications": Op(lambda c: c.api("GET", "/notifications")),
+    "GET /audit-log": Op(lambda c: c.api("GET", "/audit-log")),
+    "GET /enterprises": Op(lambda c: c.api("GET", "/enterprises")),
+    "POST /enterprises": Op(lambda c: c.api("POST", "/enterprises", {"uscc": NEW_USCC, "name": "矩阵测试企业",
+                                                                      "region": "110000"})),
+    "GET /enterprises/{enterprise_id}": Op(lambda c: c.api("GET", f"/enterprises/{c.w.bj.pk}")),
+    "PATCH /enterprises/{enterprise_id}": Op(
+        lambda c: c.api("PATCH", f"/enterprises/{c.w.bj.pk}", {"name": RENAMED, "reason": "matrix"})),
+    "POST /enterprises/{enterprise_id}/active": Op(
+        lambda c: c.api("POST", f"/enterprises/{c.w.bj.pk}/active", {"active": False, "reason": "matrix"})),
+    "POST /enterprises/validate-uscc": Op(lambda c: c.api("POST", "/enterprises/validate-uscc", {"code": c.w.bj.uscc})),
+    "GET /reports": Op(lambda c: c.api("GET", "/reports")),
+    "POST /reports": Op(lambda c: c.api("POST", "/reports", {"enterprise_id": c.w.bj.pk, "period": PERIOD})),
+    "GET /reports/{report_id}": Op(lambda c: c.api("GET", f"/reports/{rid(c)}")),
+    "PUT /reports/{report_id}/lines": Op(
+        lambda c: c.api("PUT", f"/reports/{rid(c)}/lines", {"lines": [], "nil_return": False})),
+    "PUT /reports/{report_id}/basic": Op(
+        lambda c: c.api("PUT", f"/reports/{rid(c)}/basic", {"name": c.w.bj.name, "registration_type": "domestic",
+                                                        "employees": 10}),
+        prepare=lambda c: c.annual("basic")),
+    "PUT /reports/{report_id}/fats-inward": Op(
+        lambda c: c.api("PUT", f"/reports/{rid(c)}/fats-inward", FATS_IN), prepare=lambda c: c.annual("fats_in")),
+    "PUT /reports/{report_id}/fats-outward": Op(
+        lambda c: c.api("PUT", f"/reports/{rid(c)}/fats-outward", {"affiliates": [], "nil_return": True}),
+        prepare=lambda c: c.annual("fats_out")),
+    "POST /reports/{report_id}/validate": Op(lambda c: c.api("POST", f"/reports/{rid(c)}/validate")),
+    "POST /reports/{report_id}/explanations": Op(
+        lambda c: c.api("POST", f"/reports/{rid(c)}/explanations", {"explanations": {"M-MOM-X": "matrix"}})),
+    "POST /reports/{report_id}/submit": Op(lambda c: c.api("POST", f"/reports/{rid(c)}/submit")),
+    "POST /reports/{report_id}/approve": Op(lambda c: c.api("POST", f"/reports/{rid(c)}/approve", {"note": ""}),
+                                            prepare=Ctx.submitted),
+    "POST /reports/{report_id}/accept": Op(lambda c: c.api("POST", f"/reports/{rid(c)}/accept", {"note": ""}),
+                                           prepare=Ctx.approved),
+    "POST /reports/{report_id}/return": Op(
+        lambda c: c.api("POST", f"/reports/{rid(c)}/return", {"reason": "matrix"}), prepare=Ctx.submitted),
+    "POST /reports/{report_id}/revise": Op(
+        lambda c: c.api("POST", f"/reports/{rid(c)}/revise", {"reason": "matrix"}), prepare=Ctx.accepted),
+    "POST /reports/bulk-approve": Op(lambda c: c.api("POST", "/reports/bulk-approve", {"report_ids": [rid(c)]}),
+                                     prepare=Ctx.submitted, judge=judge_bulk_api),
+    "GET /reports/{report_id}/history": Op(lambda c: c.api("GET", f"/reports/{rid(c)}/history")),
+    "GET /reports/{report_id}/changes": Op(lambda c: c.api("GET", f"/reports/{rid(c)}/changes")),
+    "POST /imports": Op(lambda c: c.api("POST", "/imports", files={"file": import_csv(c.w.bj)}),
+                        judge=judge_import_api),
+    "GET /imports/{batch_id}": Op(lambda c: c.api("GET", f"/imports/{c.batch.pk}"), prepare=Ctx.with_batch),
+    "POST /imports/{batch_id}/commit": Op(lambda c: c.api("POST", f"/imports/{c.batch.pk}/commit"),
+                                          prepare=Ctx.with_batch),
+    "GET /exchange-rates": Op(lambda c: c.api("GET", "/exchange-rates", {"period": PERIOD})),
+    "POST /exchange-rates/upload": Op(lambda c: c.api("POST", "/exchange-rates/upload", files={"file": rates_csv()})),
+    "GET /completeness": Op(lambda c: c.api("GET", "/completeness", {"period": PERIOD})),
+    "GET /completeness/non-reporters": Op(lambda c: c.api("GET", "/completeness/non-reporters", {"period": PERIOD})),
+    "POST /completeness/remind": Op(
+        lambda c: c.api("POST", f"/completeness/remind?period={PERIOD}&region=110000"),
+        judge=lambda c, r: O if r.json()["reminded"] > 0 else M),
+    "POST /lock-exceptions": Op(lambda c: c.api("POST", "/lock-exceptions", {
+        "enterprise_id": c.w.bj.pk, "period": PERIOD, "until": "2026-12-31", "reason": "matrix"})),
+}
+
+
+# --- classification ----------------------------------------------------------------------------------------------
+
+def http_class(response, *, anonymous: bool, public_redirect: bool = False) -> str:
+    status = response.status_code
+    if status >= 500:
+        return "error"
+    if 300 <= status < 400:
+        login = resolve_url(settings.LOGIN_URL)
+        location = response.get("Location", "")
+        if anonymous and not public_redirect and location.split("?")[0] == login:
+            return D
+        return O
+    if 200 <= status < 300:
+        return O
+    if status in (401, 403):
+        return D
+    if status == 404:
+        return M
+    if status in (400, 409, 422):
+        return B
+    return f"HTTP {status}"
+
+
+def run_cell(ctx: Ctx, op: Op) -> tuple[str, HttpResponse]:
+    op.prepare(ctx)
+    response = op.request(ctx)
+    outcome = http_class(response, anonymous=ctx.user is None, public_redirect=op.public_redirect)
+    if outcome == O and op.judge is not None and ctx.user is not None:
+        outcome = op.judge(ctx, response)
+    return outcome, response
+
+
+# --- enumeration -------------------------------------------------------------------------------------------------
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
+
+
+def api_operations() -> set[str]:
+    """Every operation of the API as "METHOD /path", from its OpenAPI schema."""
+    root = reverse("api:api-root").rstrip("/")
+    ops = set()
+    for path, methods in ninja_api.get_openapi_schema()["paths"].items():
+        assert path.startswith(root + "/"), path
+        for method in methods:
+            if method.lower() in HTTP_METHODS:
+                ops.add(f"{method.upper()} {path[len(root):]}")
+    return ops
+
+
+def _route_shape(route: str) -> str:
+    """"reports/<int:report_id>" and "/reports/{report_id}" both become "reports/{report_id}"."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route).strip("/")
+
+
+def url_names() -> set[str]:
+    """Every named Django URL, walked recursively; admin, i18n, static and the API's operations left out."""
+    api_prefix = reverse("api:api-root").lstrip("/")
+    operation_routes = {_route_shape(op.split(" ", 1)[1]) for op in api_operations()}
+    static_prefix = settings.STATIC_URL.lstrip("/")
+    names: set[str] = set()
+
+    def walk(patterns, prefix: str, namespace: str | None) -> None:
+        for p in patterns:
+            route = prefix + str(p.pattern).lstrip("^")
+            if route.startswith(("admin/", "i18n/", static_prefix)):
+                continue
+            if isinstance(p, URLResolver):
+                ns = namespace
+                if p.namespace:
+                    ns = f"{namespace}:{p.namespace}" if namespace else p.namespace
+                walk(p.url_patterns, route, ns)
+                continue
+            if route.startswith(api_prefix) and _route_shape(route[len(api_prefix):]) in operation_routes:
+                continue  # an API operation: covered by the API table
+            name = p.name or f"<unnamed {route}>"
+            names.add(f"{namespace}:{name}" if namespace else name)
+
+    walk(get_resolver().url_patterns, "", None)
+    return names
+
+
+def test_every_url_has_a_matrix_row():
+    in_table = {key.split(" ")[1] for key in WEB}
+    assert url_names() == in_table
+
+
+def test_every_api_operation_has_a_matrix_row():
+    assert api_operations() == set(API)
+
+
+def test_the_table_is_well_formed():
+    assert set(WEB_OPS) == set(WEB)
+    assert set(API_OPS) == set(API)
+    for key, row in {**WEB, **API}.items():
+        assert len(row) == len(ROLES), key
+        for cell in row:
+            assert (cell.expected if isinstance(cell, Bug) else cell) in CLASSES, (key, cell)
+
+
+# --- the matrix --------------------------------------------------------------------------------------------------
+
+def _cells():
+    for kind, table in (("web", WEB), ("api", API)):
+        for key, row in table.items():
+            for role, cell in zip(ROLES, row, strict=True):
+                marks = ()
+                if isinstance(cell, Bug):
+                    marks = (pytest.mark.xfail(strict=True, reason=cell.reason),)
+                    cell = cell.expected
+                yield pytest.param(kind, key, role, cell, marks=marks, id=f"{key} | {role}")
+
+
+@pytest.mark.parametrize(("kind", "key", "role", "expected"), list(_cells()))
+def test_cell(kind, key, role, expected, world, rates, media):
+    ctx = Ctx(world, role)
+    op = (WEB_OPS if kind == "web" else API_OPS)[key]
+    outcome, response = run_cell(ctx, op)
+    assert outcome == expected, (
+        f"{key} as {role}: expected {expected}, got {outcome} "
+        f"(HTTP {response.status_code} {response.get('Location', '')}) {response.content[:300]!r}"
+    )
+
