@@ -17,7 +17,12 @@ from tradepilot.core.models import Country, Industry, ServiceCategory
 from tradepilot.enterprises.models import Enterprise
 from tradepilot.reporting.lines import clean_text
 from tradepilot.reporting.models import (
-    BasicRegistration, FatsInward, FatsInwardServiceSales, FatsOutwardAffiliate, Report, ReportForm,
+    BasicRegistration,
+    FatsInward,
+    FatsInwardServiceSales,
+    FatsOutwardAffiliate,
+    Report,
+    ReportForm,
 )
 from tradepilot.reporting.services import ReportError, check_editable
 

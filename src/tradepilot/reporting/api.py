@@ -20,8 +20,8 @@ from tradepilot.core.models import AuditLog, Region, Role
 from tradepilot.core.roles import profile_of, role_of
 from tradepilot.core.scoping import get_scoped, scope, visible_region_paths
 from tradepilot.enterprises.models import Enterprise
-from tradepilot.reporting import completeness as completeness_service
 from tradepilot.reporting import annual, services, workflow
+from tradepilot.reporting import completeness as completeness_service
 from tradepilot.reporting.models import ExchangeRate, ImportBatch, Report, ReportForm
 from tradepilot.reporting.periods import Period, due_date, lock_date
 from tradepilot.reporting.validation import validate_report

@@ -76,16 +76,20 @@ class LineHasher:
         self.total = 0
         self.count = 0
 
-    def add_key(self, key: tuple) -> None:
-        self.total = (self.total + int.from_bytes(hashlib.sha256(repr(key).encode()).digest(), "big")) % self.MODULUS
+    def add_text(self, key_repr: str) -> None:
+        """Add a line given as `repr(line.key())` (the bulk import builds that string without the tuple)."""
+        self.total += int.from_bytes(hashlib.sha256(key_repr.encode()).digest(), "big")  # reduced in hexdigest
         self.count += 1
+
+    def add_key(self, key: tuple) -> None:
+        self.add_text(repr(key))
 
     def add(self, line: ParsedLine) -> None:
         self.add_key(line.key())
 
     def hexdigest(self, nil_return: bool = False) -> str:
         kind = "nil" if nil_return else "lines"
-        return hashlib.sha256(f"{kind}:{self.count}:{self.total:064x}".encode()).hexdigest()
+        return hashlib.sha256(f"{kind}:{self.count}:{self.total % self.MODULUS:064x}".encode()).hexdigest()
 
 
 def content_hash(nil_return: bool, lines: Iterable[ParsedLine]) -> str:
