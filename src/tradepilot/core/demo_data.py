@@ -783,12 +783,11 @@ def plan_report(ent: EnterprisePlan, period: Period, *, seed: int, as_of: dt.dat
         if ent.two_level:
             events.append(["accept", _after(approved, rng, 0.1, 5)])
         plan.status = Status.ACCEPTED
-        if locked:
-            last = events[-1][1]
-            lock_moment = max(dt.datetime(lock.year, lock.month, lock.day, 2, 0, tzinfo=tz) + dt.timedelta(days=1),
-                              last + dt.timedelta(hours=1))
-            events.append(["lock", lock_moment])
-            plan.status = Status.LOCKED
+    if plan.status == Status.ACCEPTED and locked:  # the daily lock job has run since
+        lock_moment = max(dt.datetime(lock.year, lock.month, lock.day, 2, 0, tzinfo=tz) + dt.timedelta(days=1),
+                          events[-1][1] + dt.timedelta(hours=1))
+        events.append(["lock", lock_moment])
+        plan.status = Status.LOCKED
 
     _fit_before(events, as_of - dt.timedelta(minutes=1))
     times = {e[0]: e[1] for e in events}  # the last of each action wins

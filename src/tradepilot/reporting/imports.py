@@ -33,32 +33,42 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import io
 import os
 import re
 import tempfile
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tradepilot.core import audit
-from tradepilot.core.models import Role
+from tradepilot.core.models import AuditLog, Role
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import scope
 from tradepilot.enterprises.models import Enterprise
 from tradepilot.enterprises.uscc import InvalidUSCC, normalize, validate
-from tradepilot.reporting.lines import LineError, ParsedLine, ReferenceCache, clean_text, parse_line
+from tradepilot.reporting.lines import (
+    LineError,
+    ParsedLine,
+    ReferenceCache,
+    clean_text,
+    parse_amount,
+    parse_line,
+)
 from tradepilot.reporting.models import ImportBatch, MonthlyLine, Report, ReportForm, Status
 from tradepilot.reporting.periods import Period, today
 from tradepilot.reporting.rates import MissingRate, RateTable
-from tradepilot.reporting.services import LineHasher, ReportError, check_editable, get_or_create_report
+from tradepilot.reporting.services import LineHasher, ReportError, check_editable
 
 MAX_SHOWN_ERRORS = 1000
 WRITE_CHUNK = 5000
@@ -237,7 +247,7 @@ def _is_blank(value) -> bool:
 
 
 class _HeaderMap:
-    """Which cell index holds which column, from the header row."""
+    """Which cell holds which column, from the header row; turns the cells of a row into {key: value}."""
 
     def __init__(self, spec: FormSpec, cells: list):
         names = spec.header_names()
@@ -275,31 +285,38 @@ class _HeaderMap:
             raise FileError(errors)
         known = {i for i, _key in self.index}
         self.unnamed = [i for i in range(self.width) if i not in known]  # blank header cells
-        self.text_keys = [(i, key) for i, key in self.index if not spec.column(key).numeric]
+        self.absent = [c.key for c in spec.columns if c.key not in seen]  # optional columns left out
+        # Fast path: a row exactly as wide as a header without blank cells maps position by position.
+        self.positional = [key for _i, key in sorted(self.index)] if not self.unnamed else None
+        self.text_keys = [key for _i, key in self.index if not spec.column(key).numeric]
 
     def values(self, row_no: int, cells) -> dict:
         n = len(cells)
-        values = {key: (cells[i] if i < n else None) for i, key in self.index}
-        extra = [i for i in self.unnamed if i < n] + list(range(self.width, n)) if n > self.width or self.unnamed else ()
-        for i in extra:
-            if not _is_blank(cells[i]):
-                values[READ_ERROR] = LineError(
-                    row_no, f"column {i + 1}", clean_text(cells[i])[:100], "extra_value",
-                    _("This cell is outside the template's columns; remove it or add the column header."))
-                break
+        if n == self.width and self.positional is not None:
+            values = dict(zip(self.positional, cells, strict=True))
+        else:
+            values = {key: (cells[i] if i < n else None) for i, key in self.index}
+            for i in [*(i for i in self.unnamed if i < n), *range(self.width, n)]:
+                if not _is_blank(cells[i]):
+                    values[READ_ERROR] = LineError(
+                        row_no, f"column {i + 1}", clean_text(cells[i])[:100], "extra_value",
+                        _("This cell is outside the template's columns; remove it or add the column header."))
+                    break
+        for key in self.absent:
+            values[key] = None
         return values
 
     def spreadsheet_values(self, row_no: int, cells) -> dict:
         values = self.values(row_no, cells)
-        for _i, key in self.text_keys:
+        for key in self.text_keys:
             v = values[key]
             if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-                values[key] = int(v)
+                values[key] = int(v)  # a mode typed as 1 arrives as 1.0
         return values
 
 
 def detect_kind(path: str | os.PathLike, head: bytes | None = None) -> str:
-    """'xlsx' or 'csv'; raises FileError for anything else (PDF, legacy .xls, UTF-16, binary, empty)."""
+    """'xlsx' or 'csv'; raises FileError for anything else (PDF, legacy .xls, empty)."""
     path = Path(path)
     if head is None:
         with open(path, "rb") as fh:
@@ -324,14 +341,14 @@ def read_rows(path: str | os.PathLike, spec: FormSpec = MONTHLY_SPEC, *,
               max_rows: int | None = None) -> Iterator[tuple[int, dict]]:
     """Stream the data rows of a CSV or XLSX file as (row number, {column key: raw value}).
 
-    Row numbers are spreadsheet row numbers (the header is row 1); fully blank rows are skipped. A row that could
-    not be read carries a LineError under the key READ_ERROR. Raises FileError for problems with the file as a
-    whole (unreadable format or encoding, bad header, no data rows, too many rows).
+    Row numbers are spreadsheet row numbers (the header is row 1); fully blank rows are skipped. Every column key
+    of the spec is present (None for an optional column the file leaves out). A row that could not be read
+    carries a LineError under the key READ_ERROR. Raises FileError for problems with the file as a whole
+    (unreadable format or encoding, bad header, no data rows, too many rows).
     """
     max_rows = max_import_rows() if max_rows is None else max_rows
     kind = detect_kind(path)
     source = _xlsx_cells(path, spec) if kind == "xlsx" else _csv_cells(path)
-    spreadsheet = kind == "xlsx"
     header: _HeaderMap | None = None
     count = 0
     try:
@@ -347,14 +364,15 @@ def read_rows(path: str | os.PathLike, spec: FormSpec = MONTHLY_SPEC, *,
                     raise _file_error("no_header", _("The first row must be the header row of the template."),
                                       field_name="header")
                 header = _HeaderMap(spec, list(cells))
+                to_values = header.spreadsheet_values if kind == "xlsx" else header.values
                 continue
-            if all(_is_blank(c) for c in cells):
-                continue
+            if kind == "xlsx" and all(_is_blank(c) for c in cells):
+                continue  # (the CSV reader skips blank rows itself)
             count += 1
             if count > max_rows:
                 raise _file_error("too_many_rows", _("The file has more than %(n)s data rows; split it into "
                                                      "several files.") % {"n": f"{max_rows:,}"})
-            yield row_no, header.spreadsheet_values(row_no, cells) if spreadsheet else header.values(row_no, cells)
+            yield row_no, to_values(row_no, cells)
     finally:
         source.close()
     if header is None:
@@ -364,7 +382,10 @@ def read_rows(path: str | os.PathLike, spec: FormSpec = MONTHLY_SPEC, *,
 
 
 def detect_encoding(head: bytes, complete: bool) -> tuple[str, int]:
-    """(encoding, BOM length) of CSV bytes: UTF-8 with or without BOM, else GB18030. Raises FileError."""
+    """(encoding, BOM length) of CSV bytes: UTF-8 with or without BOM, else GB18030. Raises FileError.
+
+    `head` is the start of the file (64 KiB); `complete` says whether it is the whole file. A multibyte character
+    cut at the end of an incomplete head does not count as an error."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8", len(codecs.BOM_UTF8)
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
@@ -388,35 +409,19 @@ def detect_encoding(head: bytes, complete: bool) -> tuple[str, int]:
                                     "and upload again."))
 
 
-class _DecodedLines:
-    """Lines of a binary file decoded one by one; a line that does not decode is replaced and flagged."""
-
-    def __init__(self, fh, encoding: str):
-        self.fh = fh
-        self.encoding = encoding
-        self.bad: bytes | None = None
-
-    def __iter__(self):
-        encoding = self.encoding
-        for raw in self.fh:  # splitting on b"\n" is safe: no UTF-8 or GB18030 multibyte sequence contains 0x0A
-            try:
-                yield raw.decode(encoding)
-            except UnicodeDecodeError:
-                if self.bad is None:
-                    self.bad = raw
-                yield raw.decode(encoding, "replace")
-
-
 def _csv_cells(path) -> Iterator[tuple[int, list | LineError]]:
+    """Row number and cells of each CSV record; blank records (except the header) are left out.
+
+    The text is decoded with `surrogateescape`, so bytes that are not valid in the detected encoding do not stop
+    the stream: they survive as lone surrogates, and the row holding them becomes a located error."""
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
-        complete = len(head) < SNIFF_BYTES
-        encoding, bom = detect_encoding(head, complete)
-        fh.seek(bom)
+        encoding, bom = detect_encoding(head, complete=len(head) < SNIFF_BYTES)
         first_line = head[bom:].split(b"\n", 1)[0]
         delimiter = "\t" if b"\t" in first_line and b"," not in first_line else ","
-        lines = _DecodedLines(fh, encoding)
-        reader = csv.reader(iter(lines), delimiter=delimiter)
+        fh.seek(bom)
+        text = io.TextIOWrapper(fh, encoding=encoding, errors="surrogateescape", newline="")
+        reader = csv.reader(text, delimiter=delimiter)
         row_no = 0
         while True:
             try:
@@ -425,17 +430,26 @@ def _csv_cells(path) -> Iterator[tuple[int, list | LineError]]:
                 break
             except csv.Error as exc:
                 row_no += 1
-                lines.bad = None
                 yield row_no, LineError(row_no, "row", "", "malformed_csv",
                                         _("This row is not valid CSV (%(e)s).") % {"e": exc})
                 continue
+            except UnicodeDecodeError:  # a byte surrogateescape cannot carry; the stream cannot go on
+                raise _file_error("encoding", _("Row %(row)d contains bytes that are not valid %(enc)s text; save "
+                                                "the file as CSV UTF-8.") % {"row": row_no + 1,
+                                                                              "enc": encoding.upper()}) from None
             row_no += 1
-            if lines.bad is not None:
-                bad, lines.bad = lines.bad, None
-                yield row_no, LineError(
-                    row_no, "row", bad.decode(encoding, "replace")[:100], "encoding",
-                    _("This row contains bytes that are not valid %(enc)s text; save the file as CSV UTF-8.")
-                    % {"enc": encoding.upper()})
+            joined = "".join(cells)
+            if not joined.isascii():
+                try:
+                    joined.encode("utf-8")
+                except UnicodeEncodeError:  # lone surrogates: undecodable bytes
+                    shown = joined.encode("utf-8", "surrogateescape").decode(encoding, "replace")
+                    yield row_no, LineError(
+                        row_no, "row", shown[:100], "encoding",
+                        _("This row contains bytes that are not valid %(enc)s text; save the file as CSV UTF-8.")
+                        % {"enc": encoding.upper()})
+                    continue
+            if row_no > 1 and (not joined or joined.isspace()):
                 continue
             yield row_no, cells
 
@@ -445,9 +459,6 @@ def _xlsx_cells(path, spec: FormSpec) -> Iterator[tuple[int, list | LineError]]:
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError, AttributeError) as exc:
-        raise _file_error("bad_xlsx", _("The file cannot be read as an Excel workbook (.xlsx): %(e)s")
-                          % {"e": str(exc)[:200]}) from None
     except Exception as exc:  # openpyxl raises many kinds of errors on damaged or foreign zip files
         raise _file_error("bad_xlsx", _("The file cannot be read as an Excel workbook (.xlsx): %(e)s")
                           % {"e": str(exc)[:200]}) from None
@@ -553,36 +564,116 @@ class Summary:
         return asdict(self)
 
 
-# --- the validating scan ----------------------------------------------------------------------------------------
+# --- parsing rows -----------------------------------------------------------------------------------------------
 
 _ZERO = Decimal(0)
+_MEMO_FIELDS = ("direction", "service", "partner", "mode", "related_party", "currency", "note")
+_memo_key = itemgetter(*_MEMO_FIELDS)
+_MEMO_LIMIT = 50_000
 
+
+class _Line(NamedTuple):
+    """What a parsed line contributes apart from its amount, shared by every row with the same codes."""
+
+    direction: str
+    service_id: int
+    partner_id: int
+    mode_id: int
+    related_party: bool
+    currency_id: int
+    currency_code: str
+    note: str
+    # repr(ParsedLine.key()) is key_prefix + repr(amount) + key_suffix: the content hash without the tuple.
+    key_prefix: str
+    key_suffix: str
+
+
+def _line_template(line: ParsedLine) -> _Line:
+    key = line.key()
+    parts = [repr(v) for v in key]
+    at = [i for i, v in enumerate(key) if v is line.amount]
+    if len(at) != 1:
+        raise RuntimeError("ParsedLine.key() must contain the amount exactly once")
+    i = at[0]
+    prefix = "(" + "".join(p + ", " for p in parts[:i])
+    suffix = "".join(", " + p for p in parts[i + 1:]) + ")"
+    if prefix + parts[i] + suffix != repr(key):
+        raise RuntimeError("unexpected repr of ParsedLine.key()")
+    return _Line(line.direction, line.service_id, line.partner_id, line.mode_id, line.related_party,
+                 line.currency_id, line.currency_code, line.note, prefix, suffix)
+
+
+class _LineParser:
+    """`lines.parse_line`, remembered per combination of the fields other than the amount.
+
+    In a large file most rows repeat a combination of codes seen before and differ only in the amount. For those,
+    the codes are not validated again: the amount is checked with `lines.parse_amount`, the same function
+    parse_line uses for it, and the error (if any) is reported exactly as parse_line reports it. A combination
+    with errors is never remembered, so its rows always go through parse_line in full.
+    """
+
+    def __init__(self, ref: ReferenceCache):
+        self.ref = ref
+        self.memo: dict[tuple, _Line] = {}
+
+    def parse(self, raw: dict, row_no: int) -> tuple[_Line | None, Decimal | list[LineError]]:
+        try:
+            key = _memo_key(raw)
+            template = self.memo.get(key)
+        except TypeError:  # an unhashable cell value
+            key, template = None, None
+        if template is not None:
+            value = raw["amount"]
+            try:
+                return template, parse_amount(value)
+            except ValueError as exc:
+                return None, [LineError(row_no, "amount", clean_text(value)[:100], "invalid_amount", str(exc))]
+        line, errors = parse_line(raw, self.ref, row_no)
+        if line is None:
+            return None, errors
+        template = _line_template(line)
+        if key is not None:
+            if len(self.memo) >= _MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[key] = template
+        return template, line.amount
+
+
+# --- the scan: validation (dry run), and validation + writing (commit) ------------------------------------------
 
 class _Group:
     """What the import knows about one report while streaming: identity, state and a running content hash."""
 
     __slots__ = ("enterprise", "period", "report_id", "old_hash", "error", "hasher", "lines", "exports_usd",
-                 "imports_usd", "missing", "action", "next_no", "report")
+                 "imports_usd", "missing", "action", "rates", "write", "next_no", "report", "created", "pending")
 
-    def __init__(self, enterprise: Enterprise, period: Period, report_id, old_hash: str, error):
+    def __init__(self, enterprise: Enterprise, period: Period, report_id, old_hash: str, error, rates: RateTable):
         self.enterprise = enterprise
         self.period = period
         self.report_id = report_id
         self.old_hash = old_hash
         self.error = error  # (field, value, code, message) applying to every row of the group, or None
+        self.rates = rates
         self.hasher = LineHasher()
         self.lines = 0
         self.exports_usd = _ZERO
         self.imports_usd = _ZERO
         self.missing: set[str] | None = None
         self.action = ""
+        self.write = True  # commit: whether this pass writes the group's lines
         self.next_no = 0
         self.report: Report | None = None
+        self.created = False
+        self.pending = False
+
+    @property
+    def new_hash(self) -> str:
+        return self.hasher.hexdigest(False)
 
     def decide(self) -> str:
-        if self.report_id is None:
+        if self.report_id is None or self.created:
             self.action = "create"
-        elif self.hasher.hexdigest(False) == self.old_hash:
+        elif self.new_hash == self.old_hash:
             self.action = "unchanged"
         else:
             self.action = "replace"
@@ -593,17 +684,17 @@ _CACHE_LIMIT = 20_000
 
 
 class _Scan:
-    """One pass over a file validating every row (pass 1), and the writing pass of a commit (pass 2)."""
+    """Streams a file once: validates every row, accumulates per-report hashes and totals, and (in a commit)
+    hands the valid lines to a writer."""
 
     def __init__(self, user, form: ReportForm, spec: FormSpec, *, for_update: bool = False):
-        role = role_of(user)
-        if role not in IMPORT_ROLES:
+        if role_of(user) not in IMPORT_ROLES:
             raise ReportError(_("You may not import reports."), code="forbidden")
         self.user = user
         self.form = form
         self.spec = spec
         self.for_update = for_update
-        self.ref = ReferenceCache()
+        self.parser = _LineParser(ReferenceCache())
         self.current = Period(today().year, today().month)
         self.enterprises_qs = scope(user, Enterprise.objects.all())
         self._enterprise_cache: dict = {}
@@ -614,9 +705,10 @@ class _Scan:
         self.rows = 0
         self.error_count = 0
         self.errors: list[LineError] = []
-        self.totals = {d: {"lines": 0, "usd": _ZERO, "lines_without_usd": 0, "by_currency": {}} for d in "XM"}
-
-    # errors
+        # (direction, currency) → [lines, amount, usd, lines without usd]
+        self.by_currency: dict[tuple[str, str], list] = {}
+        # Commit: reports the preview found unchanged; their lines are not written unless they changed since.
+        self.skip_ids: set[int] = set()
 
     def error(self, error: LineError) -> None:
         self.error_count += 1
@@ -626,11 +718,13 @@ class _Scan:
         elif len(self.errors) < MAX_SHOWN_ERRORS:
             self.errors.append(error)
 
-    # lookups (cached per distinct raw value; the caches are bounded)
+    # lookups, cached per distinct raw value (the caches are bounded)
 
     def _enterprise(self, raw):
-        key = raw if isinstance(raw, (str, int)) else clean_text(raw)
-        hit = self._enterprise_cache.get(key)
+        try:
+            hit = self._enterprise_cache.get(raw)
+        except TypeError:
+            raw, hit = clean_text(raw), None
         if hit is not None:
             return hit
         code = normalize(clean_text(raw))
@@ -642,16 +736,18 @@ class _Scan:
                 validate(code)
             except InvalidUSCC as exc:
                 result = (None, ("uscc", code, "invalid_uscc", exc.message))
-            else:
+            else:  # the same answer whether it exists outside the user's scope or not at all
                 result = (None, ("uscc", code, "unknown_enterprise", _("Unknown enterprise or not yours.")))
         if len(self._enterprise_cache) >= _CACHE_LIMIT:
             self._enterprise_cache.clear()
-        self._enterprise_cache[key] = result
+        self._enterprise_cache[raw] = result
         return result
 
     def _period(self, raw):
-        key = raw if isinstance(raw, (str, int, dt.date)) else clean_text(raw)
-        hit = self._period_cache.get(key)
+        try:
+            hit = self._period_cache.get(raw)
+        except TypeError:
+            raw, hit = clean_text(raw), None
         if hit is not None:
             return hit
         try:
@@ -667,7 +763,7 @@ class _Scan:
                 result = (period, None)
         if len(self._period_cache) >= _CACHE_LIMIT:
             self._period_cache.clear()
-        self._period_cache[key] = result
+        self._period_cache[raw] = result
         return result
 
     def _reports_of(self, enterprise_id: int) -> dict:
@@ -681,12 +777,18 @@ class _Scan:
             self._report_cache[enterprise_id] = reports
         return reports
 
+    def rates(self, period: Period) -> RateTable:
+        table = self._rates.get(period)
+        if table is None:
+            table = self._rates[period] = RateTable.for_month(period.year, period.month)
+        return table
+
     def _new_group(self, ent: Enterprise, period: Period) -> _Group:
         found = self._reports_of(ent.pk).get((period.year, period.month))
         error = None
         if found is None:
             report_id, status, old_hash = None, Status.DRAFT, ""
-            if not ent.is_active:
+            if not ent.is_active:  # as get_or_create_report refuses it
                 error = ("uscc", ent.uscc, "inactive", _("This enterprise is deactivated."))
         else:
             report_id, status, old_hash = found
@@ -697,27 +799,15 @@ class _Scan:
                 check_editable(probe, self.user)
             except ReportError as exc:
                 error = ("period", str(period), exc.code, exc.message)
-        group = _Group(ent, period, report_id, old_hash, error)
+        group = _Group(ent, period, report_id, old_hash, error, self.rates(period))
+        group.write = report_id is None or report_id not in self.skip_ids
         self.groups[(ent.pk, period)] = group
         return group
 
-    def rates(self, period: Period) -> RateTable:
-        table = self._rates.get(period)
-        if table is None:
-            table = self._rates[period] = RateTable.for_month(period.year, period.month)
-        return table
-
-    def usd(self, line: ParsedLine, period: Period):
-        try:
-            return self.rates(period).to_usd(line.amount, line.currency_code)
-        except MissingRate:
-            return None  # allowed in a draft; submission requires every rate
-
-    # rows
-
-    def group_of(self, row_no: int, raw: dict, report_errors: bool = True) -> _Group | None:
-        ent, ent_error = self._enterprise(raw.get("uscc"))
-        period, period_error = self._period(raw.get("period"))
+    def group_of(self, row_no: int, raw: dict) -> _Group | None:
+        """The row's report, or None after recording the errors of its uscc, period or report."""
+        ent, ent_error = self._enterprise(raw["uscc"])
+        period, period_error = self._period(raw["period"])
         if ent_error:
             self.error(LineError(row_no, *ent_error))
         if period_error:
@@ -728,141 +818,223 @@ class _Scan:
         if group is None:
             group = self._new_group(ent, period)
         if group.error is not None:
-            if report_errors:
-                self.error(LineError(row_no, *group.error))
+            self.error(LineError(row_no, *group.error))
             return None
         return group
 
-    def validate(self, path) -> None:
-        """Pass 1: every row validated, per-report hashes and totals accumulated."""
-        totals = self.totals
+    def run(self, path, writer: _Writer | None = None, only: set | None = None) -> None:
+        """One streaming pass. `only` (a set of groups) re-reads the file just to write those groups' lines."""
+        parse = self.parser.parse
+        by_currency = self.by_currency
+        last_uscc = last_period = last_group = None
         for row_no, raw in read_rows(path, self.spec):
-            self.rows += 1
+            if only is None:
+                self.rows += 1
             read_error = raw.get(READ_ERROR)
             if read_error is not None:
                 self.error(read_error)
                 continue
-            group = self.group_of(row_no, raw)
-            line, errors = parse_line(raw, self.ref, row_no)
-            for e in errors:
-                self.error(e)
-            if group is None or line is None:
+            uscc, period = raw["uscc"], raw["period"]
+            if last_group is not None and uscc == last_uscc and period == last_period:
+                group = last_group  # rows of one report usually come together
+            else:
+                group = self.group_of(row_no, raw)
+                last_uscc, last_period, last_group = uscc, period, group
+            line, amount = parse(raw, row_no)
+            if line is None:
+                for e in amount:
+                    self.error(e)
                 continue
-            group.hasher.add(line)
+            if group is None:
+                continue
+            if only is not None:
+                if group in only:
+                    writer.add(group, line, amount, self._usd(group, line, amount))
+                continue
+            group.hasher.add_text(line.key_prefix + repr(amount) + line.key_suffix)
             group.lines += 1
-            usd = self.usd(line, group.period)
-            t = totals[line.direction]
-            t["lines"] += 1
-            by_currency = t["by_currency"]
-            by_currency[line.currency_code] = by_currency.get(line.currency_code, _ZERO) + line.amount
+            usd = self._usd(group, line, amount)
+            stats = by_currency.get((line.direction, line.currency_code))
+            if stats is None:
+                stats = by_currency[(line.direction, line.currency_code)] = [0, _ZERO, _ZERO, 0]
+            stats[0] += 1
+            stats[1] += amount
             if usd is None:
-                t["lines_without_usd"] += 1
+                stats[3] += 1
                 if group.missing is None:
                     group.missing = set()
                 group.missing.add(line.currency_code)
             else:
-                t["usd"] += usd
+                stats[2] += usd
                 if line.direction == "X":
                     group.exports_usd += usd
                 else:
                     group.imports_usd += usd
+            if writer is not None and group.write and not self.error_count:
+                writer.add(group, line, amount, usd)
 
-    def totals_dict(self) -> dict:
-        return {
-            d: {"lines": t["lines"], "usd": str(t["usd"]), "lines_without_usd": t["lines_without_usd"],
-                "by_currency": {c: str(v) for c, v in sorted(t["by_currency"].items())}}
-            for d, t in self.totals.items()
-        }
+    @staticmethod
+    def _usd(group: _Group, line: _Line, amount: Decimal):
+        try:
+            return group.rates.to_usd(amount, line.currency_code)
+        except MissingRate:
+            return None  # allowed in a draft; submission requires every rate
+
+    def totals(self) -> dict:
+        out = {}
+        for d in ("X", "M"):
+            rows = {c: s for (direction, c), s in self.by_currency.items() if direction == d}
+            out[d] = {"lines": sum(s[0] for s in rows.values()),
+                      "usd": str(sum((s[2] for s in rows.values()), _ZERO)),
+                      "lines_without_usd": sum(s[3] for s in rows.values()),
+                      "by_currency": {c: str(s[1]) for c, s in sorted(rows.items())}}
+        return out
 
     def preview(self, filename: str) -> Preview:
         preview = Preview(form=self.form.code, filename=filename, rows=self.rows, error_count=self.error_count,
-                          errors=list(self.errors), totals=self.totals_dict())
+                          errors=list(self.errors), totals=self.totals())
         if self.error_count:
             return preview
-        replace_ids = []
-        for group in self.groups.values():
-            if group.decide() == "replace":
-                replace_ids.append(group.report_id)
+        replace_ids = [g.report_id for g in self.groups.values() if g.decide() == "replace"]
         old_counts = _line_counts(replace_ids)
         for group in sorted(self.groups.values(), key=lambda g: (g.enterprise.uscc, g.period)):
+            old = {"create": 0, "unchanged": group.lines}.get(group.action, old_counts.get(group.report_id, 0))
             preview.reports.append(ReportPreview(
                 uscc=group.enterprise.uscc, enterprise=group.enterprise.name, period=str(group.period),
-                report_id=group.report_id, action=group.action, lines=group.lines,
-                old_lines=(0 if group.action == "create" else group.lines if group.action == "unchanged"
-                           else old_counts.get(group.report_id, 0)),
+                report_id=group.report_id, action=group.action, lines=group.lines, old_lines=old,
                 exports_usd=str(group.exports_usd), imports_usd=str(group.imports_usd),
                 missing_rates=sorted(group.missing or ()),
             ))
         return preview
 
-    # pass 2
 
-    def write(self, path, filename: str) -> dict[str, int]:
-        """Pass 2 (inside the commit's transaction, after a clean pass 1): write the changed reports."""
-        to_write: list[_Group] = []
-        created = replaced = unchanged = 0
-        for group in self.groups.values():
-            action = group.decide()
-            if action == "unchanged":
-                unchanged += 1
-                continue
-            to_write.append(group)
-            if action == "create":
-                report, _new = get_or_create_report(group.enterprise, self.form, group.period, self.user)
-                group.report = report
-                group.report_id = report.pk
-                created += 1
-            else:
-                replaced += 1
-        old = _old_line_stats([g.report_id for g in to_write if g.action == "replace"])
-        replaced_reports = _reports_by_id([g.report_id for g in to_write if g.action == "replace"])
-        for group in to_write:
-            if group.action == "replace":
-                group.report = replaced_reports[group.report_id]
-                group.report.enterprise = group.enterprise
-        _delete_lines([g.report_id for g in to_write if g.action == "replace"])
+def _audit_entry(actor, action: str, obj, *, changes: dict, reason: str = "", enterprise=None,
+                 report=None) -> AuditLog:
+    """The entry `audit.record` would write, unsaved, so that an import can write thousands in one statement."""
+    return AuditLog(
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk), object_repr=str(obj)[:300],
+        enterprise=enterprise, report=report, changes=audit._plain(changes or {}), reason=reason or "",
+    )
 
-        written = 0
-        buffer: list[MonthlyLine] = []
-        for row_no, raw in read_rows(path, self.spec):
-            group = self.group_of(row_no, raw, report_errors=False)
-            if group is None:
-                raise ReportError(_("The file changed while it was being imported."), code="changed")
-            if group.action == "unchanged":
-                continue
-            line, errors = parse_line(raw, self.ref, row_no)
-            if line is None:
-                raise ReportError(_("The file changed while it was being imported."), code="changed")
-            group.next_no += 1
-            buffer.append(MonthlyLine(
-                report_id=group.report_id, line_no=group.next_no, direction=line.direction,
-                service_id=line.service_id, partner_id=line.partner_id, mode_id=line.mode_id,
-                related_party=line.related_party, amount=line.amount, currency_id=line.currency_id,
-                usd_amount=self.usd(line, group.period), note=line.note,
-            ))
-            if len(buffer) >= WRITE_CHUNK:
-                MonthlyLine.objects.bulk_create(buffer, batch_size=WRITE_CHUNK)
-                written += len(buffer)
-                buffer = []
-        if buffer:
-            MonthlyLine.objects.bulk_create(buffer, batch_size=WRITE_CHUNK)
-            written += len(buffer)
 
-        reason = f"import {filename}"[:500]
-        for group in to_write:
-            if group.next_no != group.lines:
+_LINE_ATTNAMES = ("id", "report_id", "line_no", "direction", "service_id", "partner_id", "mode_id", "related_party",
+                  "amount", "currency_id", "usd_amount", "note")
+
+
+def _line_factory():
+    """MonthlyLine objects built from positional values (several times faster than keywords), if the model's
+    fields are still the ones this module knows; otherwise with keywords."""
+    if tuple(f.attname for f in MonthlyLine._meta.concrete_fields) == _LINE_ATTNAMES:
+        return lambda *values: MonthlyLine(None, *values)
+    return lambda *values: MonthlyLine(**dict(zip(_LINE_ATTNAMES[1:], values, strict=True)))
+
+
+class _Writer:
+    """Writes a commit's lines while the scan streams, inside the commit's transaction.
+
+    New lines are inserted next to the old ones; lines that existed before the commit are recognised by their id
+    (at most `watermark`, the highest line id when the transaction started), so `finish` can delete the old lines
+    of replaced reports and the new lines of reports that turned out unchanged. Reports the preview found
+    unchanged are not written at all; should one have changed since, `finish` writes it in a second pass."""
+
+    def __init__(self, scan: _Scan, path, filename: str):
+        self.scan = scan
+        self.path = path
+        self.filename = filename
+        self.buffer: list[tuple] = []
+        self.pending: list[_Group] = []
+        self.written = 0
+        self.make_line = _line_factory()
+        self.watermark = MonthlyLine.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def add(self, group: _Group, line: _Line, amount: Decimal, usd) -> None:
+        if group.report_id is None and not group.pending:
+            group.pending = True
+            self.pending.append(group)
+        group.next_no += 1
+        self.buffer.append((group, group.next_no, line, amount, usd))
+        if len(self.buffer) >= WRITE_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self._create_reports(self.pending)
+            self.pending = []
+        if not self.buffer:
+            return
+        make = self.make_line
+        lines = [make(g.report_id, no, ln.direction, ln.service_id, ln.partner_id, ln.mode_id, ln.related_party,
+                      amount, ln.currency_id, usd, ln.note) for g, no, ln, amount, usd in self.buffer]
+        MonthlyLine.objects.bulk_create(lines, batch_size=WRITE_CHUNK)
+        self.written += len(lines)
+        self.buffer = []
+
+    def _create_reports(self, groups: list[_Group]) -> None:
+        """What get_or_create_report does for a missing report (the scan has checked the enterprise is active),
+        for many reports at once: the report and its "create" audit entry."""
+        form, user = self.scan.form, self.scan.user
+        reports = [Report(enterprise=g.enterprise, form=form, year=g.period.year, month=g.period.month)
+                   for g in groups]
+        Report.objects.bulk_create(reports)
+        for g, report in zip(groups, reports, strict=True):
+            if report.pk is None:  # a backend that does not return ids from bulk inserts
+                report = Report.objects.get(enterprise=g.enterprise, form=form, year=g.period.year,
+                                            month=g.period.month, is_current=True)
+                report.enterprise = g.enterprise
+            g.report, g.report_id, g.created = report, report.pk, True
+        AuditLog.objects.bulk_create(
+            _audit_entry(user, "create", g.report, changes={"status": [None, Status.DRAFT]},
+                         enterprise=g.enterprise, report=g.report)
+            for g in groups
+        )
+
+    def finish(self) -> dict[str, int]:
+        self.flush()
+        groups = list(self.scan.groups.values())
+        redo = {g for g in groups if not g.write and g.decide() != "unchanged"}
+        if redo:  # the preview found these unchanged, but the report changed since: write them now
+            for g in redo:
+                g.write, g.next_no = True, 0
+            self.scan.run(self.path, self, only=redo)
+            self.flush()
+        for g in groups:
+            g.decide()
+            if g.write and g.next_no != g.lines:
                 raise ReportError(_("The file changed while it was being imported."), code="changed")
-            report = group.report
-            old_count, old_x, old_m = old.get(group.report_id, (0, _ZERO, _ZERO))
-            report.nil_return = False
-            report.content_hash = group.hasher.hexdigest(False)
-            report.save(update_fields=["nil_return", "content_hash", "updated"])
-            audit.record(self.user, "update_lines:import", report,
-                         changes={"lines": [old_count, group.lines],
-                                  "exports_usd": [old_x, group.exports_usd],
-                                  "imports_usd": [old_m, group.imports_usd]},
-                         reason=reason, enterprise=group.enterprise, report=report)
-        return {"created": created, "replaced": replaced, "unchanged": unchanged, "lines": written}
+        replaced = [g for g in groups if g.action == "replace"]
+        written_unchanged = [g.report_id for g in groups if g.action == "unchanged" and g.write]
+        old = _old_line_stats([g.report_id for g in replaced], self.watermark)
+        for chunk in _chunks([g.report_id for g in replaced]):
+            MonthlyLine.objects.filter(report_id__in=chunk, pk__lte=self.watermark).delete()
+        for chunk in _chunks(written_unchanged):
+            MonthlyLine.objects.filter(report_id__in=chunk, pk__gt=self.watermark).delete()
+
+        reports = _reports_by_id([g.report_id for g in replaced])
+        changed = [g for g in groups if g.action in ("create", "replace")]
+        now = timezone.now()
+        for g in changed:
+            if g.action == "replace":
+                g.report = reports[g.report_id]
+            g.report.enterprise = g.enterprise
+            g.report.nil_return = False
+            g.report.content_hash = g.new_hash
+            g.report.updated = now
+        Report.objects.bulk_update([g.report for g in changed], ["nil_return", "content_hash", "updated"],
+                                   batch_size=500)
+        reason = f"import {self.filename}"
+        AuditLog.objects.bulk_create(
+            (_audit_entry(self.scan.user, "update_lines:import", g.report,
+                          changes={"lines": [old.get(g.report_id, (0,))[0], g.lines],
+                                   "exports_usd": [old.get(g.report_id, (0, _ZERO))[1], g.exports_usd],
+                                   "imports_usd": [old.get(g.report_id, (0, _ZERO, _ZERO))[2], g.imports_usd]},
+                          reason=reason, enterprise=g.enterprise, report=g.report)
+             for g in changed),
+            batch_size=1000,
+        )
+        return {"created": sum(1 for g in groups if g.action == "create"), "replaced": len(replaced),
+                "unchanged": sum(1 for g in groups if g.action == "unchanged"),
+                "lines": sum(g.lines for g in changed)}
 
 
 def _chunks(items: list, size: int = 500):
@@ -871,21 +1043,18 @@ def _chunks(items: list, size: int = 500):
 
 
 def _line_counts(report_ids: list[int]) -> dict[int, int]:
-    from django.db.models import Count
-
     counts: dict[int, int] = {}
     for chunk in _chunks(report_ids):
-        for rid, n in (MonthlyLine.objects.filter(report_id__in=chunk).values_list("report_id")
-                       .annotate(n=Count("id")).values_list("report_id", "n").order_by()):
-            counts[rid] = n
+        counts.update(MonthlyLine.objects.filter(report_id__in=chunk).order_by().values("report_id")
+                      .annotate(n=Count("id")).values_list("report_id", "n"))
     return counts
 
 
-def _old_line_stats(report_ids: list[int]) -> dict[int, tuple[int, Decimal, Decimal]]:
-    """(line count, exports USD, imports USD) of the reports' current lines, summed exactly in Python."""
+def _old_line_stats(report_ids: list[int], watermark: int) -> dict[int, tuple[int, Decimal, Decimal]]:
+    """(line count, exports USD, imports USD) of the reports' lines up to the watermark, summed exactly."""
     stats: dict[int, list] = {}
     for chunk in _chunks(report_ids):
-        rows = (MonthlyLine.objects.filter(report_id__in=chunk).order_by()
+        rows = (MonthlyLine.objects.filter(report_id__in=chunk, pk__lte=watermark).order_by()
                 .values_list("report_id", "direction", "usd_amount").iterator(chunk_size=WRITE_CHUNK))
         for rid, direction, usd in rows:
             s = stats.setdefault(rid, [0, _ZERO, _ZERO])
@@ -900,11 +1069,6 @@ def _reports_by_id(report_ids: list[int]) -> dict[int, Report]:
     for chunk in _chunks(report_ids):
         reports.update(Report.objects.select_for_update().in_bulk(chunk))
     return reports
-
-
-def _delete_lines(report_ids: list[int]) -> None:
-    for chunk in _chunks(report_ids):
-        MonthlyLine.objects.filter(report_id__in=chunk).delete()
 
 
 # --- public API -------------------------------------------------------------------------------------------------
@@ -937,11 +1101,10 @@ def dry_run(batch_or_path: ImportBatch | str | os.PathLike, user, form: ReportFo
     else:
         path, filename = Path(batch_or_path), Path(batch_or_path).name
     form = _resolve_form(form)
-    spec = get_spec(form)
-    scan = _Scan(user, form, spec)
+    scan = _Scan(user, form, get_spec(form))
     try:
         _check_size(path)
-        scan.validate(path)
+        scan.run(path)
     except FileError as exc:
         for e in exc.errors:
             scan.error(e)
@@ -956,47 +1119,63 @@ def _save_preview(batch: ImportBatch, preview: Preview) -> None:
     batch.row_count = preview.rows
     batch.report_count = len(preview.reports)
     batch.errors = [e.as_dict() for e in preview.errors]
-    batch.summary = preview.summary()
+    # The reports found unchanged: the commit does not write them (unless they changed in between).
+    batch.summary = {**preview.summary(),
+                     "unchanged_report_ids": [r.report_id for r in preview.reports if r.action == "unchanged"]}
     batch.save(update_fields=["state", "row_count", "report_count", "errors", "summary"])
 
 
+class _Failed(Exception):
+    def __init__(self, preview: Preview):
+        self.preview = preview
+
+
 def commit(batch: ImportBatch, user) -> Summary:
-    """Import a previewed batch all-or-nothing. Raises ReportError (with located errors) and writes nothing when
-    the file no longer validates against the current state, or when the batch is not committable."""
-    with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().select_related("form").get(pk=batch.pk)
-        if batch.user_id != user.pk:
-            raise ReportError(_("This import belongs to another user."), code="forbidden")
-        if batch.state == ImportBatch.State.COMMITTED:
-            raise ReportError(_("This file has already been imported."), code="already_committed")
-        if batch.state != ImportBatch.State.PREVIEWED:
-            raise ReportError(_("The file has errors (or was not checked yet); check it and fix the errors first."),
-                              [e for e in batch.errors], code="invalid_batch")
-        if not os.path.exists(batch.stored_path) or _sha256_of(batch.stored_path) != batch.sha256:
-            raise ReportError(_("The uploaded file is no longer available; upload it again."), code="missing_file")
-        scan = _Scan(user, batch.form, get_spec(batch.form), for_update=True)
-        try:
-            scan.validate(batch.stored_path)
-        except FileError as exc:
-            for e in exc.errors:
-                scan.error(e)
-        if scan.error_count:
-            preview = scan.preview(batch.filename)
-            failed = preview
-        else:
-            failed = None
-            counts = scan.write(batch.stored_path, batch.filename)
+    """Import a previewed batch all-or-nothing, in one transaction.
+
+    The file is validated again against the current state while it is written; on any error the transaction is
+    rolled back, the batch becomes invalid with the new errors, and ReportError(code="invalid_lines") carries
+    them. Committing a batch that is committed, invalid, unchecked or another user's raises ReportError.
+    """
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.select_for_update().select_related("form").get(pk=batch.pk)
+            if batch.user_id != user.pk:
+                raise ReportError(_("This import belongs to another user."), code="forbidden")
+            if batch.state == ImportBatch.State.COMMITTED:
+                raise ReportError(_("This file has already been imported."), code="already_committed")
+            if batch.state != ImportBatch.State.PREVIEWED:
+                raise ReportError(_("The file has errors (or was not checked yet); check it and fix the errors "
+                                    "first."), list(batch.errors), code="invalid_batch")
+            if not os.path.exists(batch.stored_path) or _sha256_of(batch.stored_path) != batch.sha256:
+                raise ReportError(_("The uploaded file is no longer available; upload it again."),
+                                  code="missing_file")
+            scan = _Scan(user, batch.form, get_spec(batch.form), for_update=True)
+            scan.skip_ids = set(batch.summary.get("unchanged_report_ids") or ())
+            writer = _Writer(scan, batch.stored_path, batch.filename)
+            try:
+                _check_size(batch.stored_path)
+                scan.run(batch.stored_path, writer)
+            except FileError as exc:
+                for e in exc.errors:
+                    scan.error(e)
+            if scan.error_count:
+                raise _Failed(scan.preview(batch.filename))
+            counts = writer.finish()
             summary = Summary(batch_id=batch.pk, rows=scan.rows, reports_created=counts["created"],
                               reports_replaced=counts["replaced"], reports_unchanged=counts["unchanged"],
-                              lines_written=counts["lines"], totals=scan.totals_dict())
+                              lines_written=counts["lines"], totals=scan.totals())
             batch.state = ImportBatch.State.COMMITTED
             batch.committed_at = timezone.now()
             batch.summary = {**batch.summary, "commit": summary.as_dict()}
             batch.save(update_fields=["state", "committed_at", "summary"])
-    if failed is not None:
-        _save_preview(batch, failed)
+    except _Failed as failed:
+        _save_preview(batch, failed.preview)
         raise ReportError(_("The file no longer passes the checks; nothing was imported."),
-                          [e.as_dict() for e in failed.errors], code="invalid_lines")
+                          [e.as_dict() for e in failed.preview.errors], code="invalid_lines") from None
+    except IntegrityError:
+        raise ReportError(_("The reports changed while the file was being imported; check the file again."),
+                          code="conflict") from None
     return summary
 
 

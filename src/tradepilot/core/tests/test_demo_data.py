@@ -210,6 +210,16 @@ def test_generate_is_deterministic_and_refuses_to_load_twice(reference, pinned_t
         demo_data.generate(20, 14, 7)
 
 
+def test_generate_an_earlier_window(reference, pinned_today):
+    counts = demo_data.generate(15, 3, 2, end_period=Period(2025, 6))
+    periods = set(Report.objects.values_list("year", "month"))
+    assert periods <= {(2025, 4), (2025, 5), (2025, 6)} and (2025, 6) in periods
+    assert counts["latest_missing"] > 0
+    # Every period has locked by TODAY: reviewed reports are locked, not left accepted.
+    assert not Report.objects.filter(status=Status.ACCEPTED).exists()
+    assert Report.objects.filter(year=2025, month=6, status=Status.LOCKED).exists()
+
+
 def test_generate_refuses_a_month_that_has_not_ended(reference, pinned_today):
     with pytest.raises(ValueError, match="not ended"):
         demo_data.generate(5, 2, 1, end_period=Period(2026, 11))
@@ -255,16 +265,14 @@ def test_demo_command_creates_demo_users_idempotently(db, settings):
     assert users["ministry"].is_staff and users["ministry"].is_superuser
     assert not any(u.is_superuser for name, u in users.items() if name != "ministry")
 
-    linked = list(users["enterprise-demo"].profile.enterprises.select_related("region"))
+    linked = list(users["enterprise-demo"].profile.enterprises.select_related("region").order_by("uscc"))
     assert 1 <= len(linked) <= 2 and all(e.region.code == "110000" and e.is_key_contact for e in linked)
-    latest = {e.pk: Report.objects.filter(enterprise=e, year=LATEST.year, month=LATEST.month).first() for e in linked}
     from tradepilot.reporting.periods import latest_closed_period
 
     period = latest_closed_period()
-    todo = [e for e in linked
-            if not Report.objects.filter(enterprise=e, year=period.year, month=period.month)
-            .exclude(status=Status.DRAFT).exists()]
-    assert todo, f"enterprise-demo has a report to file: {latest}"
+    current = {r.enterprise_id: r.status for r in Report.objects.filter(
+        enterprise__in=linked, year=period.year, month=period.month, is_current=True)}
+    assert any(current.get(e.pk) in (None, Status.DRAFT, Status.RETURNED) for e in linked), current  # one to file
     # Generated approvals name the demo bureaus.
     assert Report.objects.filter(approved_by=users["bureau-beijing"]).exists()
 
@@ -274,7 +282,7 @@ def test_demo_command_creates_demo_users_idempotently(db, settings):
     assert "no data generated" in out2.getvalue()
     assert (User.objects.count(), Profile.objects.count(), Enterprise.objects.count(),
             Report.objects.count()) == counts
-    assert list(users["enterprise-demo"].profile.enterprises.all()) == linked
+    assert set(users["enterprise-demo"].profile.enterprises.all()) == set(linked)
 
 
 def test_demo_command_refuses_outside_demo_mode(db, settings):

@@ -110,6 +110,9 @@ WEB: dict[str, tuple] = {
     "POST reporting:report [accept]":     (D,  O,       D,      M,     O,     M,     M,     D,     M),
     "POST reporting:report [return]":     (D,  O,       D,      M,     O,     M,     M,     D,     M),
     "POST reporting:report [revise]":     (D,  D,       D,      M,     D,     M,     M,     O,     M),
+    # the same URL serves the annual forms (bj's basic registration for ANNUAL_YEAR)
+    "GET reporting:report [annual]":      (D,  O,       O,      M,     O,     M,     M,     O,     M),
+    "POST reporting:report [annual save]": (D, D,       D,      M,     D,     M,     M,     O,     M),
     "GET reporting:report_export":        (D,  O,       O,      M,     O,     M,     M,     O,     M),
     "GET reporting:workbench":            (D,  O,       O,      D,     O,     O,     O,     D,     D),
     "POST reporting:bulk_approve":        (D,  O,       D,      D,     O,     M,     M,     D,     D),
@@ -439,6 +442,12 @@ WEB_OPS: dict[str, Op] = {
     "POST reporting:report [revise]": Op(
         lambda c: c.web().post(report_url(c), {"action": "revise", "reason": "matrix"}), prepare=Ctx.accepted,
         judge=effect(lambda c: Report.objects.filter(enterprise=c.w.bj, version=2).exists())),
+    "GET reporting:report [annual]": Op(lambda c: c.web().get(report_url(c)), prepare=lambda c: c.annual("basic")),
+    "POST reporting:report [annual save]": Op(
+        lambda c: c.web().post(report_url(c), {"action": "save", "name": c.w.bj.name,
+                                               "registration_type": "domestic", "employees": "10"}),
+        prepare=lambda c: c.annual("basic"),
+        judge=effect(lambda c: AuditLog.objects.filter(report=c.bj_report, action="update:basic").exists())),
     "GET reporting:report_export": Op(
         lambda c: c.web().get(reverse("reporting:report_export", args=[c.bj_report.pk, "csv"]))),
     "GET reporting:workbench": Op(lambda c: c.web().get(reverse("reporting:workbench"))),
@@ -666,3 +675,219 @@ def test_cell(kind, key, role, expected, world, rates, media):
         f"(HTTP {response.status_code} {response.get('Location', '')}) {response.content[:300]!r}"
     )
 
+
+
+# --- the invariants, stated on the listings ----------------------------------------------------------------------
+# Every listing shows exactly the rows of the viewer's scope; ent_bj2 and bureau_hz in particular never see bj's.
+
+EMPTY_PERIOD = "2026-09"  # nobody has reported: every enterprise is a non-reporter
+
+
+@pytest.fixture
+def listed(world, rates, media):
+    """A submitted report for each enterprise in PERIOD, and a notification for ent_bj."""
+    form = services.monthly_form()
+    reports = {}
+    for key, owner in (("bj", world.ent_bj), ("bj2", world.ent_bj2), ("hz", world.ent_hz)):
+        enterprise = getattr(world, key)
+        report, _ = services.get_or_create_report(enterprise, form, Period.parse(PERIOD), owner)
+        services.replace_lines(report, [], owner, nil_return=True)
+        reports[key] = workflow.submit(report, owner)
+    world.reports = reports
+    world.note = notify(world.ent_bj, "matrix notification for ent_bj", url="/reporting/my/")
+    return world
+
+
+# What each role sees: enterprise keys. Agencies see national aggregates only, never enterprise rows.
+VISIBLE = {
+    "ministry": {"bj", "bj2", "hz"}, "auditor": {"bj", "bj2", "hz"}, "agency": set(),
+    "bureau_bj": {"bj", "bj2"}, "bureau_hz": {"hz"}, "bureau_zj": {"hz"},
+    "ent_bj": {"bj"}, "ent_bj2": {"bj2"},
+}
+SIGNED_IN = list(VISIBLE)
+
+
+def api_get(user, path, **params):
+    return Client().get(API_ROOT + path, params, headers={"Authorization": f"Bearer {issue_token(user)}"})
+
+
+def page(user, url, **params):
+    client = Client()
+    client.force_login(user)
+    return client.get(url, params)
+
+
+def report_ids_in(html: str) -> set[int]:
+    return {int(x) for x in re.findall(r"/reporting/reports/(\d+)/", html)}
+
+
+def enterprise_ids_in(html: str) -> set[int]:
+    return {int(x) for x in re.findall(r"/enterprises/(\d+)/", html)}
+
+
+def assert_only(world, text: str, visible: set[str]) -> None:
+    """`text` names the enterprises in `visible` (by credit code) and none of the others."""
+    for key in ("bj", "bj2", "hz"):
+        enterprise = getattr(world, key)
+        if key in visible:
+            assert enterprise.uscc in text, f"{key} missing"
+        else:
+            assert enterprise.uscc not in text and enterprise.name not in text, f"{key} leaked"
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_api_report_list_is_scoped(listed, role):
+    user, expected = getattr(listed, role), {listed.reports[k].pk for k in VISIBLE[role]}
+    body = api_get(user, "/reports", all_versions="true", limit=500).json()
+    assert {r["id"] for r in body["items"]} == expected and body["count"] == len(expected)
+    # Filters narrow the scope, never widen it.
+    for params in ({"enterprise_id": listed.bj.pk}, {"region": "110000"}, {"q": "北京"}, {"status": "submitted"}):
+        ids = {r["id"] for r in api_get(user, "/reports", **params).json()["items"]}
+        assert ids <= expected, params
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_api_enterprise_list_is_scoped(listed, role):
+    user, expected = getattr(listed, role), {getattr(listed, k).pk for k in VISIBLE[role]}
+    body = api_get(user, "/enterprises", limit=500).json()
+    assert {e["id"] for e in body["items"]} == expected and body["count"] == len(expected)
+    for params in ({"region": "110000"}, {"q": listed.bj.uscc}, {"active": "true"}):
+        assert {e["id"] for e in api_get(user, "/enterprises", **params).json()["items"]} <= expected, params
+
+
+@pytest.mark.parametrize("role", ["ministry", "auditor", "bureau_bj", "bureau_hz", "bureau_zj"])
+def test_workbench_page_is_scoped(listed, role):
+    user, expected = getattr(listed, role), {listed.reports[k].pk for k in VISIBLE[role]}
+    response = page(user, reverse("reporting:workbench"), status="")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert report_ids_in(html) == expected
+    assert_only(listed, html, VISIBLE[role])
+    searched = page(user, reverse("reporting:workbench"), status="", q=listed.bj.uscc).content.decode()
+    assert report_ids_in(searched) <= expected
+
+
+@pytest.mark.parametrize("role", ["ministry", "auditor", "bureau_bj", "bureau_hz", "bureau_zj"])
+def test_enterprise_list_page_and_csv_are_scoped(listed, role):
+    user, visible = getattr(listed, role), VISIBLE[role]
+    html = page(user, reverse("enterprises:list")).content.decode()
+    assert enterprise_ids_in(html) == {getattr(listed, k).pk for k in visible}
+    assert_only(listed, html, visible)
+    csv_text = page(user, reverse("enterprises:list"), format="csv").content.decode("utf-8-sig")
+    assert_only(listed, csv_text, visible)
+    for params in ({"region": "110000"}, {"q": listed.bj.uscc}, {"active": "0"}):
+        html = page(user, reverse("enterprises:list"), **params).content.decode()
+        assert enterprise_ids_in(html) <= {getattr(listed, k).pk for k in visible}, params
+
+
+@pytest.mark.parametrize("role", ["ent_bj2", "bureau_hz", "bureau_zj", "ent_bj", "agency", "bureau_bj"])
+def test_listing_pages_refused_to_other_roles_show_nothing(listed, role):
+    user = getattr(listed, role)
+    for name in ("core:audit_log",) + (("reporting:workbench", "enterprises:list") if role.startswith("ent") else ()):
+        response = page(user, reverse(name))
+        assert response.status_code == 403, name
+        assert_only(listed, response.content.decode(), set())
+    response = api_get(user, "/audit-log")
+    assert response.status_code == 403
+    assert_only(listed, response.content.decode(), set())
+
+
+@pytest.mark.parametrize("role", ["ministry", "auditor"])
+def test_audit_log_page_and_api_show_the_national_log(listed, role):
+    """The full log is for national roles; it is the positive control of the refusals above."""
+    user = getattr(listed, role)
+    entries = api_get(user, "/audit-log", limit=500).json()
+    assert {e["report_id"] for e in entries} >= {r.pk for r in listed.reports.values()}
+    html = page(user, reverse("core:audit_log")).content.decode()
+    assert report_ids_in(html) == {r.pk for r in listed.reports.values()}
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_report_history_and_audit_are_scoped(listed, role):
+    user, visible = getattr(listed, role), VISIBLE[role]
+    for key, report in listed.reports.items():
+        response = api_get(user, f"/reports/{report.pk}/history")
+        if key not in visible:
+            assert response.status_code == 404
+            continue
+        body = response.json()
+        assert {v["id"] for v in body["versions"]} == {report.pk}
+        assert {a["report_id"] for a in body["audit"]} == {report.pk}
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_completeness_non_reporters_are_scoped(listed, role):
+    user, visible = getattr(listed, role), VISIBLE[role]
+    expected = {getattr(listed, k).pk for k in visible}
+    response = api_get(user, "/completeness/non-reporters", period=EMPTY_PERIOD)
+    if role == "agency":
+        assert response.status_code == 403
+    else:
+        assert {e["id"] for e in response.json()} == expected
+        for region in ("110000", "330000", "330100"):
+            ids = {e["id"] for e in api_get(user, "/completeness/non-reporters", period=EMPTY_PERIOD,
+                                            region=region).json()}
+            assert ids <= expected, region
+    # The counts follow the region scope (agencies: national aggregates; enterprise users: none).
+    counted = {"agency": 3, "ent_bj": 0, "ent_bj2": 0}.get(role, len(visible))
+    total = api_get(user, "/completeness", period=EMPTY_PERIOD).json()["total"]
+    assert total["expected"] == counted
+
+
+@pytest.mark.parametrize("role", ["ministry", "auditor", "bureau_bj", "bureau_hz", "bureau_zj"])
+def test_completeness_page_lists_only_scoped_non_reporters(listed, role):
+    user, visible = getattr(listed, role), VISIBLE[role]
+    for params in ({}, {"region": "110000"}, {"region": "330100"}):
+        response = page(user, reverse("reporting:completeness"), period=EMPTY_PERIOD, **params)
+        assert response.status_code == 200
+        missing = response.context["missing"]
+        assert {e.pk for e in missing} <= {getattr(listed, k).pk for k in visible}, params
+        if not params:
+            assert_only(listed, response.content.decode(), visible)
+
+
+def test_my_reports_page_shows_only_own_enterprise(listed):
+    # The page lists the months that have ended (PERIOD is still running on TODAY): open one for each enterprise.
+    ended = {}
+    for key, owner in (("bj", listed.ent_bj), ("bj2", listed.ent_bj2), ("hz", listed.ent_hz)):
+        ended[key], _ = services.get_or_create_report(getattr(listed, key), services.monthly_form(),
+                                                      Period.parse(EMPTY_PERIOD), owner)
+    html = page(listed.ent_bj2, reverse("reporting:my_reports")).content.decode()
+    assert report_ids_in(html) == {ended["bj2"].pk}
+    assert listed.bj2.name in html
+    assert listed.bj.name not in html and listed.hz.name not in html
+
+
+def test_notifications_stay_personal(listed):
+    other = listed.ent_bj2
+    assert listed.note.pk not in {n["id"] for n in api_get(other, "/notifications").json()}
+    assert listed.note.title not in page(other, reverse("core:notifications")).content.decode()
+    client = Client()
+    client.force_login(other)
+    client.post(reverse("core:notifications"))
+    listed.note.refresh_from_db()
+    assert listed.note.read_at is None
+    assert listed.note.pk in {n["id"] for n in api_get(listed.ent_bj, "/notifications").json()}
+
+
+@pytest.mark.parametrize("via", ["api", "page"])
+def test_reminders_reach_only_the_bureaus_region(listed, via):
+    before = set(Notification.objects.values_list("pk", flat=True))
+    if via == "api":
+        response = Client().post(f"{API_ROOT}/completeness/remind?period={EMPTY_PERIOD}",
+                                 headers={"Authorization": f"Bearer {issue_token(listed.bureau_hz)}"})
+        assert response.json() == {"reminded": 1}
+    else:
+        client = Client()
+        client.force_login(listed.bureau_hz)
+        client.post(reverse("reporting:remind"), {"period": EMPTY_PERIOD})
+    new = Notification.objects.exclude(pk__in=before)
+    assert set(new.values_list("user__username", flat=True)) == {listed.ent_hz.username}
+
+
+def test_the_audit_trail_of_a_listing_fixture_is_scoped_per_enterprise(listed):
+    """The audit log's scoping keys: each report's entries carry its enterprise (what `scope()` filters on)."""
+    for key, report in listed.reports.items():
+        entries = AuditLog.objects.filter(report=report)
+        assert entries.exists()
+        assert set(entries.values_list("enterprise_id", flat=True)) == {getattr(listed, key).pk}

@@ -8,8 +8,9 @@ import sys
 
 
 def run(env: dict, *args: str) -> subprocess.CompletedProcess:
+    # Start from the machine's environment without the test run's own settings (DJANGO_*, TRADEPILOT_*, …).
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"SECRET_KEY", "DEBUG", "TRADEPILOT_MODE", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+             if not k.startswith(("DJANGO_", "TRADEPILOT_")) and k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
     return subprocess.run([sys.executable, "-m", "tradepilot.cli", *args], env={**clean, **env},
                           capture_output=True, text=True, timeout=120)
 

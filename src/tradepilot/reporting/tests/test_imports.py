@@ -592,3 +592,59 @@ def test_random_bytes_are_refused(env, tmp_path):
         path.write_bytes(random.Random(seed).randbytes(4096))
         errors = file_errors(path, w.bureau_bj)
         assert len(errors) == 1 and errors[0][0] is None and errors[0][2] in {"binary", "encoding"}
+
+
+def test_report_changed_after_an_unchanged_preview_is_written(env, tmp_path):
+    """The preview found the report unchanged; it was edited before the commit: the commit writes the file."""
+    w = env
+    path = write_csv(tmp_path / "a.csv", KEYS, rows_for(w))
+    batch, _ = import_file(path, w.bureau_bj)
+    commit(batch, w.bureau_bj)
+    batch2, preview = import_file(write_csv(tmp_path / "b.csv", KEYS, rows_for(w)), w.bureau_bj)
+    assert preview.reports_unchanged == 2
+    report = Report.objects.get(enterprise=w.bj)
+    ref = ReferenceCache()
+    edited = [parse_line(dict(zip(KEYS, rows_for(w)[0], strict=True)), ref, 1)[0]]
+    assert replace_lines(report, edited, w.ent_bj) is True
+    assert report.lines.count() == 1
+    summary = commit(batch2, w.bureau_bj)
+    assert (summary.reports_replaced, summary.reports_unchanged) == (1, 1)
+    report.refresh_from_db()
+    assert report.lines.count() == 3 and sorted(report.lines.values_list("line_no", flat=True)) == [1, 2, 3]
+    assert AuditLog.objects.filter(report=report, action="update_lines:import").latest("id").changes["lines"] == [1, 3]
+
+
+def test_report_created_after_a_create_preview_is_replaced(env, tmp_path):
+    w = env
+    batch, preview = import_file(write_csv(tmp_path / "a.csv", KEYS, rows_for(w)), w.bureau_bj)
+    assert {r.action for r in preview.reports} == {"create"}
+    p = current_period()
+    draft = Report.objects.create(enterprise=w.bj, form=w.form, year=p.year, month=p.month)
+    summary = commit(batch, w.bureau_bj)
+    assert (summary.reports_created, summary.reports_replaced) == (1, 1)
+    assert Report.objects.filter(enterprise=w.bj).get() == draft and draft.lines.count() == 3
+
+
+def test_memoised_parser_agrees_with_parse_line(env):
+    """The import remembers parsed codes per combination; the result must be what parse_line says, row by row."""
+    ref = ReferenceCache()
+    parser = imports._LineParser(ref)
+    w = env
+    base = dict(zip(KEYS, rows_for(w)[1], strict=True))
+    variants = [{}, {"amount": "2.5"}, {"amount": "-1"}, {"amount": "1.234"}, {"amount": ""}, {"amount": 12.5},
+                {"amount": "1e20"}, {"currency": "ZZZ"}, {"service": "SI"}, {"note": "x" * 301}, {"amount": "7"},
+                {"partner": "usa", "amount": "3"}, {"related_party": "是", "amount": "0.1"}]
+    for round_ in range(2):  # the second round hits the memo
+        for i, change in enumerate(variants):
+            raw = {**base, **change}
+            expected, errors = parse_line(raw, ref, i)
+            line, result = parser.parse(raw, i)
+            if expected is None:
+                assert line is None and result == errors, (round_, change)
+            else:
+                assert result == expected.amount
+                assert line.key_prefix + repr(result) + line.key_suffix == repr(expected.key())
+                assert (line.direction, line.service_id, line.partner_id, line.mode_id, line.related_party,
+                        line.currency_id, line.note) == (
+                    expected.direction, expected.service_id, expected.partner_id, expected.mode_id,
+                    expected.related_party, expected.currency_id, expected.note)

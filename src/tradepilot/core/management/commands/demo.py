@@ -23,6 +23,7 @@ from tradepilot.core.demo_data import generate
 from tradepilot.core.models import Agency, Profile, Region, Role
 from tradepilot.core.reference import load_all
 from tradepilot.enterprises.models import Enterprise
+from tradepilot.reporting import workflow
 from tradepilot.reporting.models import Report, ReportForm, Status
 from tradepilot.reporting.periods import latest_closed_period
 from tradepilot.reporting.setup import load_defaults
@@ -85,32 +86,63 @@ def _ensure_user(username: str, role: str, *, region: str | None = None, agency:
     return user, profile
 
 
-def pick_demo_enterprises() -> list[Enterprise]:
-    """Two Beijing key-contact enterprises for `enterprise-demo`: the first has its latest-period report still to
-    do (a draft with lines, else not started, else an empty draft); the second preferably has one returned."""
+def _latest_reports(enterprises) -> dict[int, Report]:
     period = latest_closed_period()
+    return {
+        r.enterprise_id: r
+        for r in Report.objects.filter(enterprise__in=enterprises, form__code=ReportForm.Code.MONTHLY,
+                                       year=period.year, month=period.month, is_current=True)
+    }
+
+
+def _todo_rank(report: Report | None) -> int:
+    """How well a report suits "fill it in and submit it": a draft with lines, not started, an empty draft,
+    returned; the rest would first have to be returned or revised."""
+    if report is None:
+        return 1
+    if report.status == Status.DRAFT:
+        return 0 if report.content_hash else 2
+    order = [Status.RETURNED, Status.SUBMITTED, Status.APPROVED, Status.ACCEPTED, Status.LOCKED]
+    return 3 + order.index(report.status) if report.status in order else 9
+
+
+def pick_demo_enterprises() -> list[Enterprise]:
+    """Two Beijing key-contact enterprises for `enterprise-demo`: the first with its latest-period report still
+    to do (see `_todo_rank`), the second preferably with a returned report."""
     beijing = Region.objects.filter(code="110000").first()
     if beijing is None:
         return []
     candidates = list(Enterprise.objects.key_contacts().filter(region__path__startswith=beijing.path).order_by("uscc"))
-    reports = {
-        r.enterprise_id: r
-        for r in Report.objects.filter(enterprise__in=candidates, form__code=ReportForm.Code.MONTHLY,
-                                       year=period.year, month=period.month, is_current=True)
-    }
+    if not candidates:
+        return []
+    reports = _latest_reports(candidates)
+    chosen = min(candidates, key=lambda e: _todo_rank(reports.get(e.pk)))
+    others = [e for e in candidates if e != chosen]
+    returned = [e for e in others if _todo_rank(reports.get(e.pk)) == 3]
+    return [chosen] + (returned or others)[:1]
 
-    def first(predicate, exclude=()):
-        return next((e for e in candidates if e not in exclude and predicate(reports.get(e.pk))), None)
 
-    chosen = (first(lambda r: r is not None and r.status == Status.DRAFT and r.content_hash)
-              or first(lambda r: r is None)
-              or first(lambda r: r is not None and r.status == Status.DRAFT))
-    if chosen is None:
-        return candidates[:2]
-    second = (first(lambda r: r is not None and r.status == Status.RETURNED, exclude=[chosen])
-              or first(lambda r: r is not None and r.status != Status.DRAFT, exclude=[chosen])
-              or first(lambda r: True, exclude=[chosen]))
-    return [chosen] + ([second] if second else [])
+def make_report_to_file(enterprise: Enterprise, user) -> str:
+    """Make sure the latest-period report of `enterprise` can be filled in and submitted by `user`: when it was
+    already submitted the Beijing bureau returns it, when accepted the user opens a revision — through the
+    workflow, so it is audited like any other action. Returns what was done."""
+    report = _latest_reports([enterprise]).get(enterprise.pk)
+    if report is None or report.status in (Status.DRAFT, Status.RETURNED):
+        return ""
+    User = get_user_model()
+    reviewer = User.objects.filter(username="bureau-beijing").first()
+    if reviewer is None or not workflow.can_approve(reviewer, report):
+        reviewer = User.objects.get(username="ministry")
+    if report.status in (Status.SUBMITTED, Status.APPROVED):
+        workflow.return_report(report, reviewer, "演示：请核对第1行的伙伴国家（地区）后重新提交。")
+        return "returned"
+    if report.status in (Status.ACCEPTED, Status.LOCKED):
+        try:
+            workflow.revise(report, user, "演示：更正本月数据。")
+        except workflow.ReportError:  # the period has locked
+            return ""
+        return "revised"
+    return ""
 
 
 class Command(BaseCommand):
@@ -163,7 +195,7 @@ class Command(BaseCommand):
 
         period = latest_closed_period()
         accounts.insert(4, (ENTERPRISE_USER, Role.ENTERPRISE,
-                            f"{len(names)} Beijing enterprises; {period} report to file" if names
+                            f"{len(names)} Beijing enterprise{'s' if len(names) != 1 else ''}; {period} report to file" if names
                             else "no enterprise linked"))
         with translation.override("en"):
             rows = [("username", "password", "role", "sees")]
@@ -212,4 +244,6 @@ class Command(BaseCommand):
             # Their past submissions were made by this user.
             Report.objects.filter(enterprise__in=linked, submitted_at__isnull=False, submitted_by__isnull=True) \
                 .update(submitted_by=user)
+            if linked:
+                make_report_to_file(linked[0], user)
         return [e.name for e in linked]
