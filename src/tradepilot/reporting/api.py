@@ -256,7 +256,8 @@ def put_lines(request, report_id: int, payload: LinesIn):
 def validate(request, report_id: int):
     """Run the rules without submitting. Missing exchange rates are reported as line errors."""
     report = _report(request, report_id)
-    missing = services.refresh_usd_values(report) if report.is_editable else []
+    # Only the enterprise that edits the draft refreshes its stored USD values; reviewers just read.
+    missing = services.refresh_usd_values(report) if workflow.can_edit(request.user, report) and report.is_editable else []
     return validate_report(report, line_errors=missing).as_dict()
 
 

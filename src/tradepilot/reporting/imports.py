@@ -981,16 +981,43 @@ def _audit_entry(actor, action: str, obj, *, changes: dict, reason: str = "", en
     )
 
 
-_LINE_ATTNAMES = ("id", "report_id", "line_no", "direction", "service_id", "partner_id", "mode_id", "related_party",
-                  "amount", "currency_id", "usd_amount", "note")
+_LINE_COLUMNS = ("report_id", "line_no", "direction", "service_id", "partner_id", "mode_id", "related_party",
+                 "amount", "currency_id", "usd_amount", "note")
+# Field types whose Python values the database drivers take as they are.
+_PLAIN_TYPES = {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+                "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField", "CharField",
+                "TextField", "BooleanField", "ForeignKey"}
 
 
-def _line_factory():
-    """MonthlyLine objects built from positional values (several times faster than keywords), if the model's
-    fields are still the ones this module knows; otherwise with keywords."""
-    if tuple(f.attname for f in MonthlyLine._meta.concrete_fields) == _LINE_ATTNAMES:
-        return lambda *values: MonthlyLine(None, *values)
-    return lambda *values: MonthlyLine(**dict(zip(_LINE_ATTNAMES[1:], values, strict=True)))
+class _Inserter:
+    """INSERT of many rows of one model with the connection's executemany.
+
+    It has bulk_create's effect for the given columns (values go through each field's get_db_prep_save, except
+    for the plain types drivers take as they are) without bulk_create's per-value SQL compilation, which costs
+    about five times the insert itself: on a million lines that is the difference between minutes and seconds.
+    Every column the table requires without a database default must be given (MonthlyLine: all but the id)."""
+
+    def __init__(self, model, attnames: tuple[str, ...]):
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        fields = [by_attname[a] for a in attnames]
+        qn = connection.ops.quote_name
+        self.sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+                    f"VALUES ({', '.join(['%s'] * len(fields))})")
+        self.prepare = [(i, f.get_db_prep_save) for i, f in enumerate(fields)
+                        if f.get_internal_type() not in _PLAIN_TYPES]
+
+    def insert(self, rows: list[tuple]) -> None:
+        if self.prepare:
+            prepared = []
+            for row in rows:
+                row = list(row)
+                for i, prep in self.prepare:
+                    if row[i] is not None:
+                        row[i] = prep(row[i], connection)
+                prepared.append(row)
+            rows = prepared
+        with connection.cursor() as cursor:
+            cursor.executemany(self.sql, rows)
 
 
 class _Writer:
@@ -1008,7 +1035,7 @@ class _Writer:
         self.buffer: list[tuple] = []
         self.pending: list[_Group] = []
         self.written = 0
-        self.make_line = _line_factory()
+        self.inserter = _Inserter(MonthlyLine, _LINE_COLUMNS)
         self.watermark = MonthlyLine.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
     def add(self, group: _Group, line: _Line, amount: Decimal, usd) -> None:
@@ -1026,11 +1053,10 @@ class _Writer:
             self.pending = []
         if not self.buffer:
             return
-        make = self.make_line
-        lines = [make(g.report_id, no, ln.direction, ln.service_id, ln.partner_id, ln.mode_id, ln.related_party,
-                      amount, ln.currency_id, usd, ln.note) for g, no, ln, amount, usd in self.buffer]
-        MonthlyLine.objects.bulk_create(lines, batch_size=WRITE_CHUNK)
-        self.written += len(lines)
+        self.inserter.insert([(g.report_id, no, ln.direction, ln.service_id, ln.partner_id, ln.mode_id,
+                               ln.related_party, amount, ln.currency_id, usd, ln.note)
+                              for g, no, ln, amount, usd in self.buffer])
+        self.written += len(self.buffer)
         self.buffer = []
 
     def _create_reports(self, groups: list[_Group]) -> None:

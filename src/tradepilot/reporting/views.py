@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -267,7 +268,10 @@ def bulk_approve(request):
     for r in results:
         if not r.ok:
             messages.error(request, _("Report %(id)s: %(msg)s") % {"id": r.report_id, "msg": r.message})
-    return redirect(request.POST.get("next") or reverse("reporting:workbench"))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("reporting:workbench")
+    return redirect(target)
 
 
 @login_required
