@@ -60,3 +60,12 @@ def test_rejected_monthly_save_keeps_the_typed_lines_and_reports_only_their_erro
     assert html.count('class="error"') >= 2  # aggregate code and negative amount, on line 2
     assert "nil return" not in html.lower()
     assert MonthlyLine.objects.filter(report=report).count() == 0
+
+
+@pytest.mark.django_db
+def test_bulk_approve_never_redirects_off_site(world, rates):
+    bureau = client_for(world.bureau_bj)
+    r = bureau.post("/reporting/workbench/bulk-approve/", {"next": "https://evil.example/phish"})
+    assert r.status_code == 302 and r.url == "/reporting/workbench/"
+    r = bureau.post("/reporting/workbench/bulk-approve/", {"next": "/reporting/workbench/?status=submitted"})
+    assert r.url == "/reporting/workbench/?status=submitted"
