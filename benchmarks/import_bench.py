@@ -108,7 +108,12 @@ def setup(workdir: Path, n_enterprises: int, months: int) -> dict:
     return {"user_id": user.pk}
 
 
-def write_csv(path: Path, n_lines: int, n_enterprises: int, months: int) -> int:
+def write_csv(path: Path, n_lines: int, n_enterprises: int, months: int, data: str = "profile") -> tuple[int, int]:
+    """Write the file; returns (lines, distinct code combinations).
+
+    data="profile" (realistic): each enterprise trades a stable set of services with a stable set of partners,
+    so its lines repeat from month to month with other amounts (about one line in ten differs each month).
+    data="random": every field of every line drawn uniformly (a worst case for the import's memo of codes)."""
     from tradepilot.core.models import ServiceCategory, SupplyMode
     from tradepilot.enterprises.models import Enterprise
 
@@ -119,20 +124,43 @@ def write_csv(path: Path, n_lines: int, n_enterprises: int, months: int) -> int:
     currencies = [*CURRENCIES, "CNY"]
     reports = [(u, p) for u in usccs for p in periods(months)]
     base, extra = divmod(n_lines, len(reports))
+
+    def random_combo():
+        return (rng.choice("XM"), rng.choice(services), rng.choice(PARTNERS), rng.choice(modes),
+                "Y" if rng.random() < 0.2 else "N", rng.choice(currencies), "" if rng.random() < 0.9 else "合同备注")
+
+    def profile_combo(own_services, own_partners):
+        return (rng.choice("XXM"), rng.choice(own_services), rng.choice(own_partners), rng.choice(modes[:2]),
+                "Y" if rng.random() < 0.1 else "N", rng.choices(currencies, weights=(6, 1, 1, 1, 1, 3))[0], "")
+
+    combos = set()
     written = 0
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(["uscc", "period", "direction", "service", "partner", "mode", "related_party", "amount",
                     "currency", "note"])
+        profile, own = None, None
         for i, (uscc, period) in enumerate(reports):
+            n = base + (1 if i < extra else 0)
+            if data == "profile" and (profile is None or uscc != own):
+                own = uscc
+                own_services = rng.sample(services, rng.randint(2, 6))
+                own_partners = rng.sample(PARTNERS[:12], 3) + rng.sample(PARTNERS[12:], 2)
+                profile = [profile_combo(own_services, own_partners) for _ in range(n + 5)]
             p = str(period)
-            for _ in range(base + (1 if i < extra else 0)):
-                w.writerow([uscc, p, rng.choice("XM"), rng.choice(services), rng.choice(PARTNERS),
-                            rng.choice(modes), "Y" if rng.random() < 0.2 else "N",
-                            f"{rng.randint(100, 500_000_000) / 100:.2f}", rng.choice(currencies),
-                            "" if rng.random() < 0.9 else "合同备注"])
+            for k in range(n):
+                if data == "random":
+                    combo = random_combo()
+                elif k < len(profile) and rng.random() < 0.9:
+                    combo = profile[k]
+                else:
+                    combo = profile_combo(own_services, own_partners)
+                combos.add(combo)
+                d, service, partner, mode, rp, currency, note = combo
+                w.writerow([uscc, p, d, service, partner, mode, rp, f"{rng.randint(100, 500_000_000) / 100:.2f}",
+                            currency, note])
                 written += 1
-    return written
+    return written, len(combos)
 
 
 # --- children ---------------------------------------------------------------------------------------------------
@@ -231,6 +259,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--enterprises", type=int, default=2000)
     parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--data", choices=("profile", "random"), default="profile",
+                        help="profile: realistic, lines repeat per enterprise (default); random: all fields uniform")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--profile", help="write a cProfile of the import to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -253,9 +283,10 @@ def main() -> None:
         t0 = time.perf_counter()
         info = setup(workdir, args.enterprises, args.months)
         csv_path = workdir / "lines.csv"
-        n = write_csv(csv_path, args.lines, args.enterprises, args.months)
-        print(f"setup: {time.perf_counter() - t0:.1f} s; {n:,} lines, {args.enterprises * args.months:,} reports, "
-              f"CSV {csv_path.stat().st_size / 1024**2:.1f} MB in {workdir}")
+        n, combos = write_csv(csv_path, args.lines, args.enterprises, args.months, args.data)
+        print(f"setup: {time.perf_counter() - t0:.1f} s; {n:,} lines ({args.data} data, {combos:,} distinct code "
+              f"combinations), {args.enterprises * args.months:,} reports, CSV "
+              f"{csv_path.stat().st_size / 1024**2:.1f} MB in {workdir}")
 
         raw = run_child("raw", workdir, "--csv", str(csv_path), "--months", str(args.months))
         extra = ["--profile", str(Path(args.profile).resolve())] if args.profile else []
@@ -270,7 +301,7 @@ def main() -> None:
               f"(store {imp['store']:.2f} s, dry run {imp['dry_run']:.2f} s, commit {imp['commit']:.2f} s)")
         print(f"ratio import/raw: {ratio:8.2f}×  (target ≤ 3×)")
         print(f"import peak RSS : {imp['vm_hwm_mb']:8.1f} MB (target < 300 MB)")
-        print(json.dumps({"lines": n, "raw_s": round(raw["total"], 2), "import_s": round(imp["total"], 2),
+        print(json.dumps({"lines": n, "data": args.data, "raw_s": round(raw["total"], 2), "import_s": round(imp["total"], 2),
                           "dry_run_s": round(imp["dry_run"], 2), "commit_s": round(imp["commit"], 2),
                           "ratio": round(ratio, 2), "import_peak_rss_mb": round(imp["vm_hwm_mb"], 1)}))
     finally:

@@ -72,7 +72,9 @@ def open_from_workbench(page, live_server, enterprise_name: str, status: str | N
 
 
 def audit_actions(page) -> list[str]:
-    return page.locator("table.audit tbody td code").all_inner_texts()
+    # The action column shows a readable label; the code is in its title.
+    cells = page.locator("table.audit tbody td[title]")
+    return [cells.nth(i).get_attribute("title") for i in range(cells.count())]
 
 
 def test_enterprise_submits_and_single_level_bureau_accepts(transactional_db, live_server, world, rates,
@@ -246,8 +248,8 @@ def test_two_level_review_and_revision_shows_changes(transactional_db, live_serv
     changed = review.locator("table tbody tr")
     assert changed.count() == 1
     cells = [c.strip() for c in changed.first.locator("td").all_inner_texts()]
-    assert cells[1:5] == ["SI2", "US", "1", "USD"]
-    assert cells[5:] == ["1000.00", "1500.00"]
+    assert cells[1:6] == ["SI2", "US", "1", "N", "USD"]
+    assert cells[6:] == ["1000.00", "1500.00"]
     assert "chg-changed" in changed.first.get_attribute("class")
     # History spans both versions: submit, approve, accept, supersede, revise, submit.
     actions = audit_actions(city)

@@ -58,6 +58,8 @@ def parse_rate_rows(rows, currencies: dict[str, object]) -> tuple[list[tuple], l
     """Rows of (row_no, {period, currency, rate, units}) → ([(currency, year, month, cny_per_unit)], errors).
 
     `rate` is CNY per `units` units of the currency (the central parity quotes JPY per 100 yen)."""
+    from django.utils.translation import gettext as _
+
     from tradepilot.reporting.lines import clean_text
     from tradepilot.reporting.periods import Period
 
@@ -73,11 +75,12 @@ def parse_rate_rows(rows, currencies: dict[str, object]) -> tuple[list[tuple], l
             if not period.month:
                 raise ValueError("monthly period required")
         except ValueError:
-            err("period", raw.get("period"), "invalid_period", "Period must be YYYY-MM.")
+            err("period", raw.get("period"), "invalid_period", _("The period must be a month: YYYY-MM."))
             continue
         code = clean_text(raw.get("currency")).upper()
         if code not in currencies:
-            err("currency", code, "unknown_currency", f"{code or '—'} is not an ISO 4217 currency code.")
+            err("currency", code, "unknown_currency",
+                _("%(c)s is not an ISO 4217 currency code.") % {"c": code or "—"})
             continue
         try:
             rate = Decimal(clean_text(raw.get("rate")).replace(",", ""))
@@ -85,11 +88,11 @@ def parse_rate_rows(rows, currencies: dict[str, object]) -> tuple[list[tuple], l
             if not rate.is_finite() or rate <= 0 or units <= 0:
                 raise ValueError
         except (ArithmeticError, ValueError):
-            err("rate", raw.get("rate"), "invalid_rate", "The rate must be a positive number.")
+            err("rate", raw.get("rate"), "invalid_rate", _("The rate must be a positive number."))
             continue
         key = (code, period.year, period.month)
         if key in seen:
-            err("currency", code, "duplicate", f"{code} appears twice for {period}.")
+            err("currency", code, "duplicate", _("%(c)s appears twice for %(p)s.") % {"c": code, "p": period})
             continue
         seen.add(key)
         with localcontext(Context(prec=40)):

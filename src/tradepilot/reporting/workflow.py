@@ -193,7 +193,7 @@ def revise(report: Report, actor, reason: str) -> Report:
     """Open a new version of an accepted report; the accepted one stays readable as superseded."""
     report = _locked_row(report)
     if report.status not in (Status.ACCEPTED, Status.LOCKED) or not report.is_current:
-        raise ReportError(_("Only the current accepted report can be revised."), code="bad_state")
+        raise ReportError(_("Only the current accepted or locked report can be revised."), code="bad_state")
     _require(can_edit(actor, report))
     if not reason or not reason.strip():
         raise ReportError(_("Say why the report is revised."),
