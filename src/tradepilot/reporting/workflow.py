@@ -92,6 +92,28 @@ def _transition(report: Report, actor, action: str, new_status: str, reason: str
     return report
 
 
+def _tell(users, title: str, report: Report) -> None:
+    """In-app notice to the people who act next; sent after commit so a rolled-back change tells no one."""
+    from tradepilot.core.notifications import notify
+
+    url = f"/reporting/reports/{report.pk}/"
+    user_ids = list(users.values_list("user_id", flat=True))
+    transaction.on_commit(lambda: [notify(u, title, f"{report.enterprise.name} · {report.period_label}", url)
+                                   for u in _users(user_ids)])
+
+
+def _users(ids):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk__in=ids, is_active=True)
+
+
+def _bureau_profiles(region: Region):
+    from tradepilot.core.models import Profile
+
+    return Profile.objects.filter(role=Role.BUREAU, region=region)
+
+
 def _locked_row(report: Report) -> Report:
     return Report.objects.select_for_update().select_related("enterprise__region", "form").get(pk=report.pk)
 
@@ -108,8 +130,10 @@ def submit(report: Report, actor) -> Report:
     if result.blocking:
         raise ReportError(_("The report has problems that must be fixed or explained before submission."),
                           errors=_flatten(result), code="validation")
-    return _transition(report, actor, "submit", Status.SUBMITTED, submitted_at=timezone.now(), submitted_by=actor,
-                       return_reason="")
+    report = _transition(report, actor, "submit", Status.SUBMITTED, submitted_at=timezone.now(), submitted_by=actor,
+                         return_reason="")
+    _tell(_bureau_profiles(approval_region(report.enterprise)), _("A report is waiting for your review"), report)
+    return report
 
 
 def _flatten(result) -> list[dict]:
@@ -132,7 +156,10 @@ def approve(report: Report, actor, note: str = "") -> Report:
     _require(can_approve(actor, report))
     now = timezone.now()
     if is_two_level(report.enterprise):
-        return _transition(report, actor, "approve", Status.APPROVED, reason=note, approved_at=now, approved_by=actor)
+        report = _transition(report, actor, "approve", Status.APPROVED, reason=note, approved_at=now, approved_by=actor)
+        _tell(_bureau_profiles(report.enterprise.region.province), _("An approved report is waiting for acceptance"),
+              report)
+        return report
     # Single-level: the provincial bureau's approval is final.
     return _transition(report, actor, "approve", Status.ACCEPTED, reason=note, approved_at=now, approved_by=actor,
                        accepted_at=now, accepted_by=actor)
@@ -161,7 +188,9 @@ def return_report(report: Report, actor, reason: str) -> Report:
         _require(can_accept(actor, report))
     else:
         raise ReportError(_("Only a submitted or approved report can be returned."), code="bad_state")
-    return _transition(report, actor, "return", Status.RETURNED, reason=reason.strip(), return_reason=reason.strip())
+    report = _transition(report, actor, "return", Status.RETURNED, reason=reason.strip(), return_reason=reason.strip())
+    _tell(report.enterprise.users.all(), _("Your report was returned: %(r)s") % {"r": reason.strip()[:120]}, report)
+    return report
 
 
 @dataclass

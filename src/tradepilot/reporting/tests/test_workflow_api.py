@@ -238,3 +238,20 @@ def test_audit_log_is_append_only(world, rates, period):
     with pytest.raises(PermissionError):
         AuditLog.objects.all().delete()
     assert ReportForm.objects.filter(code="monthly").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_actor_is_notified(world, rates, period):
+    from tradepilot.core.models import Notification
+
+    ent, city, province = Api(world.ent_hz), Api(world.bureau_hz), Api(world.bureau_zj)
+    rid = open_report(ent, world.hz, period)["id"]
+    ent.put(f"/reports/{rid}/lines", {"lines": LINES})
+    ent.post(f"/reports/{rid}/submit")
+    assert list(Notification.objects.values_list("user__username", flat=True)) == ["bureau-hangzhou"]
+    city.post(f"/reports/{rid}/approve")
+    assert Notification.objects.filter(user=world.bureau_zj, url=f"/reporting/reports/{rid}/").exists()
+    province.post(f"/reports/{rid}/return", {"reason": "金额有误"})
+    note = Notification.objects.get(user=world.ent_hz)
+    assert "金额有误" in note.title
+    assert not Notification.objects.filter(user__in=[world.bureau_bj, world.ent_bj]).exists()
