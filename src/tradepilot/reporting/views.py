@@ -290,7 +290,14 @@ def completeness(request):
                if can_list else Enterprise.objects.none())
     if request.GET.get("format") == "csv":
         return _completeness_csv(rows, total, period)
+    trend = []
+    if role_of(request.user) in (Role.MINISTRY, Role.AGENCY, Role.AUDITOR) and not region_code:
+        # The national picture over the last twelve months, newest first.
+        for p in recent_periods(12):
+            _rows, t = completeness_service.completeness(enterprises, p, form, group_by=[])
+            trend.append({"period": p, "total": t})
     return render(request, "reporting/completeness.html", {
+        "trend": trend,
         "period": period, "periods": recent_periods(24), "rows": rows, "total": total, "missing": missing[:200],
         "missing_count": missing.count(), "can_remind": role_of(request.user) in (Role.BUREAU, Role.MINISTRY),
         "due": due_date(form, period), "lock": lock_date(form, period), "region": region_code,

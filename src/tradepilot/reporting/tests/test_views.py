@@ -69,3 +69,22 @@ def test_bulk_approve_never_redirects_off_site(world, rates):
     assert r.status_code == 302 and r.url == "/reporting/workbench/"
     r = bureau.post("/reporting/workbench/bulk-approve/", {"next": "/reporting/workbench/?status=submitted"})
     assert r.url == "/reporting/workbench/?status=submitted"
+
+
+@pytest.mark.django_db
+def test_ministry_overview_shows_completeness_by_region_and_a_twelve_month_trend(world, rates, monkeypatch):
+    from tradepilot.reporting.tests.test_workflow_api import LINES, Api
+
+    monkeypatch.setattr("tradepilot.reporting.periods.today", lambda: dt.date(2026, 10, 25))
+    api = Api(world.ent_bj)
+    rid = api.post("/reports", {"enterprise_id": world.bj.id, "period": "2026-09"}).json()["id"]
+    api.put(f"/reports/{rid}/lines", {"lines": LINES})
+    api.post(f"/reports/{rid}/submit")
+    page = client_for(world.ministry).get("/reporting/overview/?period=2026-09")
+    ctx = page.context
+    assert ctx["total"].expected == 3 and ctx["total"].submitted == 1
+    assert [r.region_code for r in ctx["rows"]] == ["110000", "330000"]
+    assert len(ctx["trend"]) == 12 and ctx["trend"][0]["total"].submitted == 1
+    assert [e.pk for e in ctx["missing"]] == [world.bj2.pk, world.hz.pk]  # by region, then name
+    csv = client_for(world.ministry).get("/reporting/overview/?period=2026-09&format=csv").content.decode("utf-8-sig")
+    assert csv.splitlines()[1].startswith("110000,")
