@@ -1,7 +1,6 @@
 import csv
 import io
 import re
-import time
 
 import pytest
 from django.core.management import call_command
@@ -41,10 +40,8 @@ def loaded(db):
 
 
 @pytest.mark.django_db
-def test_load_all_is_idempotent_and_fast():
-    start = time.perf_counter()
+def test_load_all_is_idempotent():
     first = reference.load_all()
-    elapsed = time.perf_counter() - start
     tables = {
         "regions": Region,
         "pilot_rounds": PilotRound,
@@ -68,7 +65,6 @@ def test_load_all_is_idempotent_and_fast():
     # A second run only reads: no row is re-saved when nothing changed.
     writes = [q["sql"] for q in ctx.captured_queries if re.match(r"\s*(INSERT|UPDATE)", q["sql"], re.I)]
     assert writes == []
-    assert elapsed < 2.0
 
 
 @pytest.mark.django_db
