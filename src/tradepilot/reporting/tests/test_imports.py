@@ -629,6 +629,8 @@ def test_memoised_parser_agrees_with_parse_line(env):
     """The import remembers parsed codes per combination; the result must be what parse_line says, row by row."""
     ref = ReferenceCache()
     parser = imports._LineParser(ref)
+    header = imports._HeaderMap(imports.MONTHLY_SPEC, list(reversed(KEYS)))
+    parser.bind(header)
     w = env
     base = dict(zip(KEYS, rows_for(w)[1], strict=True))
     variants = [{}, {"amount": "2.5"}, {"amount": "-1"}, {"amount": "1.234"}, {"amount": ""}, {"amount": 12.5},
@@ -638,7 +640,7 @@ def test_memoised_parser_agrees_with_parse_line(env):
         for i, change in enumerate(variants):
             raw = {**base, **change}
             expected, errors = parse_line(raw, ref, i)
-            line, result = parser.parse(raw, i)
+            line, result = parser.parse(header.cells(i, [raw[k] for k in reversed(KEYS)]), i)
             if expected is None:
                 assert line is None and result == errors, (round_, change)
             else:
@@ -648,3 +650,63 @@ def test_memoised_parser_agrees_with_parse_line(env):
                         line.currency_id, line.note) == (
                     expected.direction, expected.service_id, expected.partner_id, expected.mode_id,
                     expected.related_party, expected.currency_id, expected.note)
+
+
+def test_audit_entries_are_those_of_the_form_path(env, tmp_path):
+    w = env
+    batch, _ = import_file(write_csv(tmp_path / "a.csv", KEYS, rows_for(w)), w.bureau_bj)
+    commit(batch, w.bureau_bj)
+    report = Report.objects.get(enterprise=w.bj)
+    created, imported = AuditLog.objects.filter(report=report).order_by("id")
+    for entry in (created, imported):
+        assert (entry.object_type, entry.object_id, entry.object_repr) == ("reporting.report", str(report.pk),
+                                                                           str(report))
+        assert (entry.actor, entry.enterprise) == (w.bureau_bj, w.bj)
+    assert (created.action, created.changes) == ("create", {"status": [None, "draft"]})
+    assert imported.action == "update_lines:import" and imported.reason == "import a.csv"
+    assert imported.changes["lines"] == [0, 3] and imported.changes["imports_usd"][0] == "0"
+
+
+def test_gb18030_file_whose_chinese_text_comes_late(env, tmp_path):
+    """The first 64 KiB are ASCII (valid in both encodings); the encoding is decided on the first Chinese text."""
+    w = env
+    rows = many_rows(w, 2000)
+    rows[-1][9] = "技术服务费"
+    path = write_csv(tmp_path / "late.csv", KEYS, rows, "gb18030")
+    assert path.read_bytes()[:imports.SNIFF_BYTES].isascii()
+    preview = dry_run(path, w.bureau_bj, "monthly")
+    assert preview.ok, preview.errors
+    assert list(read_rows(path))[-1][1]["note"] == "技术服务费"
+
+
+def test_spreadsheet_cells_of_other_types_are_not_confused(env, tmp_path):
+    """In a workbook, a mode of TRUE must not pass because a row with mode 1 was seen before (True == 1)."""
+    from openpyxl import Workbook
+
+    w = env
+    wb = Workbook()
+    ws = wb.active
+    ws.append(KEYS)
+    ws.append([w.bj.uscc, w.period, "X", "SI2", "US", 1, "N", 10.5, "USD", ""])
+    ws.append([w.bj.uscc, w.period, "X", "SI2", "US", True, "N", 11.5, "USD", ""])
+    path = tmp_path / "typed.xlsx"
+    wb.save(path)
+    preview = dry_run(path, w.bureau_bj, "monthly")
+    assert [(e.row, e.field, e.code) for e in preview.errors] == [(3, "mode", "invalid_mode")]
+
+
+def test_export_writes_large_amounts_as_text(env, tmp_path, monkeypatch):
+    """A spreadsheet number keeps ~15 digits: above the limit the export writes the amount as text."""
+    from tradepilot.reporting import spreadsheets
+
+    w = env
+    monkeypatch.setattr(spreadsheets, "EXACT_NUMBER_LIMIT", Decimal("1e6"))
+    rows = rows_for(w)[:1]
+    rows[0][7] = "1,234,567,890.12"
+    batch, _ = import_file(write_csv(tmp_path / "big.csv", KEYS, rows), w.bureau_bj)
+    commit(batch, w.bureau_bj)
+    report = Report.objects.get(enterprise=w.bj)
+    (tmp_path / "e.xlsx").write_bytes(export_report_xlsx(report))
+    assert list(read_rows(tmp_path / "e.xlsx"))[0][1]["amount"] == "1234567890.12"
+    preview = dry_run(tmp_path / "e.xlsx", w.bureau_bj, "monthly")
+    assert [(r.action, r.lines) for r in preview.reports] == [("unchanged", 1)]
