@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 
 from tradepilot.core.models import Country, Currency, ServiceCategory, SupplyMode
 
-MAX_AMOUNT = Decimal("1e17")  # fits MONEY (20 digits, 2 decimals) with room for conversion
+# Ten trillion per line is far above any real transaction, and keeps every amount exact even where the database
+# stores decimals with 15 significant digits (SQLite).
+MAX_AMOUNT = Decimal("1e13")
 FIELDS = ("direction", "service", "partner", "mode", "related_party", "amount", "currency", "note")
 
 DIRECTIONS = {
@@ -75,7 +77,9 @@ class ReferenceCache:
 def clean_text(value) -> str:
     if value is None:
         return ""
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    text = str(value)
+    # NFKC only matters for non-ASCII input (full-width digits and letters); most cells are plain ASCII.
+    return (text if text.isascii() else unicodedata.normalize("NFKC", text)).strip()
 
 
 def parse_amount(value) -> Decimal:

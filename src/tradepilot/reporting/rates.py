@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from tradepilot.reporting.models import ExchangeRate
 
 CENT = Decimal("0.01")
+_WIDE = Context(prec=60)
 ONE = Decimal(1)
 
 
@@ -49,9 +50,9 @@ def convert(amount: Decimal, currency: str, rates: dict[str, Decimal], year: int
         raise MissingRate(currency, year, month)
     if usd is None:
         raise MissingRate("USD", year, month)
-    # Enough precision that the product of a 20-digit amount and an 18-digit rate is exact before rounding.
-    with localcontext(Context(prec=60)):
-        return (amount * rate / usd).quantize(CENT, rounding=ROUND_HALF_UP)
+    # Enough precision that the product of a 20-digit amount and an 18-digit rate is exact before rounding; one
+    # shared context object, because this runs once per line on the import path.
+    return _WIDE.divide(_WIDE.multiply(amount, rate), usd).quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def parse_rate_rows(rows, currencies: dict[str, object]) -> tuple[list[tuple], list[dict]]:
