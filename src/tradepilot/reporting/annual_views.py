@@ -67,19 +67,9 @@ def annual_report_detail(request, report: Report):
                 else:
                     messages.success(request, _("Saved."))
                 return redirect("reporting:report", report.pk)
-            handlers = {
-                "approve": lambda: workflow.approve(report, request.user, request.POST.get("note", "")),
-                "accept": lambda: workflow.accept(report, request.user, request.POST.get("note", "")),
-                "return": lambda: workflow.return_report(report, request.user, request.POST.get("reason", "")),
-            }
-            if action == "revise":
-                new = workflow.revise(report, request.user, request.POST.get("reason", ""))
-                return redirect("reporting:report", new.pk)
-            if action not in handlers:
-                raise PermissionDenied
-            handlers[action]()
-            messages.success(request, _("Done."))
-            return redirect("reporting:report", report.pk)
+            from tradepilot.reporting.views import review_action
+
+            return redirect("reporting:report", review_action(request, report, action).pk)
         except ReportError as exc:
             messages.error(request, exc.message)
             errors = exc.errors

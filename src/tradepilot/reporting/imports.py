@@ -886,7 +886,7 @@ class _Scan:
         else:
             if period > self.current:
                 result = (None, ("period", str(period), "future_period",
-                                 _("%(p)s has not ended yet; report past months or the current one.") % {"p": period}))
+                                 _("%(p)s is in the future; report past months or the current one.") % {"p": period}))
             else:
                 result = (period, None)
         if len(self._period_cache) >= _CACHE_LIMIT:

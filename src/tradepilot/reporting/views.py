@@ -147,6 +147,26 @@ def _pickers() -> dict:
     }
 
 
+def review_action(request, report: Report, action: str) -> Report:
+    """Approve, accept, return or revise from a report page (monthly or annual); returns the report to show next."""
+    post, user = request.POST, request.user
+    if action == "approve":
+        workflow.approve(report, user, post.get("note", ""))
+        messages.success(request, _("Approved."))
+    elif action == "accept":
+        workflow.accept(report, user, post.get("note", ""))
+        messages.success(request, _("Accepted."))
+    elif action == "return":
+        workflow.return_report(report, user, post.get("reason", ""))
+        messages.success(request, _("Returned to the enterprise."))
+    elif action == "revise":
+        report = workflow.revise(report, user, post.get("reason", ""))
+        messages.success(request, _("Revision opened as version %(v)s.") % {"v": report.version})
+    else:
+        raise PermissionDenied
+    return report
+
+
 @login_required
 def report_detail(request, pk: int):
     report = get_scoped(request.user, Report.objects.select_related("enterprise__region", "form"), pk=pk)
@@ -176,22 +196,7 @@ def report_detail(request, pk: int):
                 else:
                     messages.success(request, _("Saved."))
                 return redirect("reporting:report", report.pk)
-            if action == "approve":
-                workflow.approve(report, request.user, request.POST.get("note", ""))
-                messages.success(request, _("Approved."))
-            elif action == "accept":
-                workflow.accept(report, request.user, request.POST.get("note", ""))
-                messages.success(request, _("Accepted."))
-            elif action == "return":
-                workflow.return_report(report, request.user, request.POST.get("reason", ""))
-                messages.success(request, _("Returned to the enterprise."))
-            elif action == "revise":
-                new = workflow.revise(report, request.user, request.POST.get("reason", ""))
-                messages.success(request, _("Revision opened as version %(v)s.") % {"v": new.version})
-                return redirect("reporting:report", new.pk)
-            else:
-                raise PermissionDenied
-            return redirect("reporting:report", report.pk)
+            return redirect("reporting:report", review_action(request, report, action).pk)
         except services.ReportError as exc:
             messages.error(request, exc.message)
             line_errors = exc.errors
