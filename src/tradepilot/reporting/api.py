@@ -404,14 +404,19 @@ def put_fats_outward(request, report_id: int, payload: FatsOutwardIn):
 
 # --- imports ---------------------------------------------------------------------------------------------------
 
-@router.post("/imports", tags=["imports"])
+@router.post("/imports", tags=["imports"], response={200: dict, 400: dict})
 def import_dry_run(request, file: UploadedFile = File(...), form: str = "monthly"):
     """Store the file and check every row (dry run). Nothing is imported until `/imports/{id}/commit`."""
     from tradepilot.reporting import imports
 
     batch = imports.store_upload(file, request.user, form)
     preview = imports.dry_run(batch, request.user)
-    return {"id": batch.id, "state": ImportBatch.objects.get(pk=batch.pk).state, **preview.as_dict()}
+    body = {"id": batch.id, "state": ImportBatch.objects.get(pk=batch.pk).state, **preview.as_dict()}
+    if not preview.ok:
+        # A file with errors is bad input: 400, with every located error and the batch id for reference.
+        body.update(detail=f"The file has {preview.error_count} problem(s); nothing was saved.", code="invalid_file")
+        return Status(400, body)
+    return body
 
 
 @router.get("/imports/{int:batch_id}", tags=["imports"])
