@@ -340,6 +340,8 @@ class Op:
     prepare: Callable[[Ctx], None] = _nothing
     # Refines an "ok" HTTP answer by what actually happened (see the module docstring).
     judge: Callable[[Ctx, HttpResponse], str] | None = None
+    # The judge also reads 4xx answers whose body tells "not yours" from "invalid" (the import dry run).
+    judge_bad: bool = False
     # The page redirects to the login page by design (logout): a redirect is "ok" even for anonymous users.
     public_redirect: bool = False
 
@@ -380,6 +382,8 @@ def judge_import_batch(ctx: Ctx, response) -> str:
 
 
 def judge_import_api(ctx: Ctx, response) -> str:
+    if response.status_code not in (200, 400):
+        return http_class(response, anonymous=False, public_redirect=False)
     body = response.json()
     if body["ok"]:
         return O
@@ -550,7 +554,7 @@ API_OPS: dict[str, Op] = {
     "GET /reports/{report_id}/history": Op(lambda c: c.api("GET", f"/reports/{rid(c)}/history")),
     "GET /reports/{report_id}/changes": Op(lambda c: c.api("GET", f"/reports/{rid(c)}/changes")),
     "POST /imports": Op(lambda c: c.api("POST", "/imports", files={"file": import_csv(c.w.bj)}),
-                        judge=judge_import_api),
+                        judge=judge_import_api, judge_bad=True),
     "GET /imports/{batch_id}": Op(lambda c: c.api("GET", f"/imports/{c.batch.pk}"), prepare=Ctx.with_batch),
     "POST /imports/{batch_id}/commit": Op(lambda c: c.api("POST", f"/imports/{c.batch.pk}/commit"),
                                           prepare=Ctx.with_batch),
@@ -593,7 +597,7 @@ def run_cell(ctx: Ctx, op: Op) -> tuple[str, HttpResponse]:
     op.prepare(ctx)
     response = op.request(ctx)
     outcome = http_class(response, anonymous=ctx.user is None, public_redirect=op.public_redirect)
-    if outcome == O and op.judge is not None and ctx.user is not None:
+    if op.judge is not None and ctx.user is not None and (outcome == O or op.judge_bad):
         outcome = op.judge(ctx, response)
     return outcome, response
 
