@@ -421,9 +421,11 @@ def import_dry_run(request, file: UploadedFile = File(...), form: str = "monthly
 
 @router.get("/imports/{int:batch_id}", tags=["imports"])
 def import_status(request, batch_id: int):
+    from tradepilot.reporting import imports
+
     batch = get_object_or_404(ImportBatch, pk=batch_id, user=request.user)
     return {"id": batch.id, "state": batch.state, "filename": batch.filename, "rows": batch.row_count,
-            "errors": batch.errors, "summary": batch.summary}
+            "errors": batch.errors, "summary": imports.public_summary(batch)}
 
 
 @router.post("/imports/{int:batch_id}/commit", tags=["imports"])

@@ -72,4 +72,4 @@ def preview(request, pk: int):
         except ReportError as exc:
             messages.error(request, exc.message)
         return redirect("reporting:import_preview", batch.pk)
-    return render(request, "reporting/import_preview.html", {"batch": batch, "summary": batch.summary})
+    return render(request, "reporting/import_preview.html", {"batch": batch, "summary": imports.public_summary(batch)})

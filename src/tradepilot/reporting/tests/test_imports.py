@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import override_settings
 from openpyxl import load_workbook
 
@@ -710,3 +711,95 @@ def test_export_writes_large_amounts_as_text(env, tmp_path, monkeypatch):
     assert list(read_rows(tmp_path / "e.xlsx"))[0][1]["amount"] == "1234567890.12"
     preview = dry_run(tmp_path / "e.xlsx", w.bureau_bj, "monthly")
     assert [(r.action, r.lines) for r in preview.reports] == [("unchanged", 1)]
+
+
+# --- the dry run's record of the rows (the commit reads it instead of the file) ----------------------------------
+
+def test_commit_reads_the_dry_runs_record_not_the_file(env, tmp_path, monkeypatch):
+    w = env
+    batch, preview = import_file(write_csv(tmp_path / "a.csv", KEYS, rows_for(w)), w.bureau_bj)
+    assert preview.ok
+    batch.refresh_from_db()
+    record = Path(imports._record_path(batch))
+    assert record.exists() and batch.summary["_rows"]
+
+    def no_file_pass(self, path, writer=None, only=None):
+        raise AssertionError("the commit read the file again")
+
+    monkeypatch.setattr(imports._Scan, "run", no_file_pass)
+    summary = commit(batch, w.bureau_bj)
+    assert (summary.reports_created, summary.lines_written, summary.rows) == (2, 4, 4)
+    bj, _bj2 = assert_committed(w)
+    ref = ReferenceCache()
+    parsed = [parse_line(dict(zip(KEYS, r, strict=True)), ref, i)[0] for i, r in enumerate(rows_for(w)[:3])]
+    assert bj.content_hash == content_hash(False, parsed)
+    assert not record.exists()
+    batch.refresh_from_db()
+    assert "_rows" not in batch.summary and batch.summary["commit"]["lines_written"] == 4
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "other_bytes"])
+def test_commit_without_a_usable_record_reads_the_file(env, tmp_path, damage):
+    w = env
+    batch, preview = import_file(write_csv(tmp_path / "a.csv", KEYS, rows_for(w)), w.bureau_bj)
+    assert preview.ok
+    record = Path(imports._record_path(batch))
+    data = record.read_bytes()
+    if damage == "missing":
+        record.unlink()
+    elif damage == "truncated":
+        record.write_bytes(data[:-5])
+    else:
+        record.write_bytes(data[:8] + bytes([data[8] ^ 1]) + data[9:])
+    summary = commit(batch, w.bureau_bj)
+    assert (summary.reports_created, summary.lines_written) == (2, 4)
+    assert_committed(w)
+
+
+def test_record_and_file_give_the_same_lines_hashes_and_totals(env, tmp_path):
+    w = env
+    rows = rows_for(w) * 3
+    with transaction.atomic():  # rolled back below, so that the second import starts from the same state
+        first, _ = import_file(write_csv(tmp_path / "a.csv", KEYS, rows), w.bureau_bj)
+        assert Path(imports._record_path(first)).exists()
+        via_record = commit(first, w.bureau_bj)
+        got = {r.enterprise_id: (r.content_hash, list(r.lines.order_by("line_no").values_list(
+            "line_no", "direction", "service_id", "partner_id", "mode_id", "related_party", "amount", "currency_id",
+            "usd_amount", "note"))) for r in Report.objects.filter(enterprise__in=[w.bj, w.bj2])}
+        transaction.set_rollback(True)
+    assert not Report.objects.filter(enterprise__in=[w.bj, w.bj2]).exists()
+    second, _ = import_file(write_csv(tmp_path / "b.csv", KEYS, rows), w.bureau_bj)
+    Path(imports._record_path(second)).unlink()
+    via_file = commit(second, w.bureau_bj)
+    assert via_file.totals == via_record.totals and via_file.lines_written == via_record.lines_written == 12
+    again = {r.enterprise_id: (r.content_hash, list(r.lines.order_by("line_no").values_list(
+        "line_no", "direction", "service_id", "partner_id", "mode_id", "related_party", "amount", "currency_id",
+        "usd_amount", "note"))) for r in Report.objects.filter(enterprise__in=[w.bj, w.bj2])}
+    assert again == got
+
+
+def test_commit_after_enterprise_was_deactivated_locates_the_errors(env, tmp_path):
+    w = env
+    batch, preview = import_file(write_csv(tmp_path / "a.csv", KEYS, rows_for(w)), w.bureau_bj)
+    assert preview.ok and Path(imports._record_path(batch)).exists()
+    w.bj2.is_active = False
+    w.bj2.save()
+    before = counts()
+    with pytest.raises(ReportError) as exc:
+        commit(batch, w.bureau_bj)
+    assert exc.value.code == "invalid_lines"
+    assert {(e["row"], e["code"]) for e in exc.value.errors} == {(5, "inactive")}
+    assert counts() == before
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.INVALID and not Path(imports._record_path(batch)).exists()
+
+
+def test_dry_run_with_errors_keeps_no_record(env, tmp_path):
+    w = env
+    rows = rows_for(w)
+    rows[1][7] = "abc"
+    batch, preview = import_file(write_csv(tmp_path / "a.csv", KEYS, rows), w.bureau_bj)
+    assert not preview.ok
+    batch.refresh_from_db()
+    assert "_rows" not in batch.summary and not Path(imports._record_path(batch)).exists()
+    assert [p.name for p in Path(batch.stored_path).parent.iterdir()] == [Path(batch.stored_path).name]
