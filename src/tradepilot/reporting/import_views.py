@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from tradepilot.core.scoping import get_scoped
 from tradepilot.reporting import imports, spreadsheets
-from tradepilot.reporting.models import ImportBatch, Report
+from tradepilot.reporting.models import ImportBatch, Report, ReportForm
 from tradepilot.reporting.services import ReportError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -20,6 +20,17 @@ def _download(content: bytes, filename: str, kind: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX if kind == "xlsx" else "text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+def form_template(request, form: str, kind: str):
+    if form not in ReportForm.Code.values:
+        raise Http404
+    if kind == "xlsx":
+        return _download(spreadsheets.form_template_xlsx(form), f"tradepilot-{form}-template.xlsx", kind)
+    if kind == "csv":
+        return _download(spreadsheets.form_template_csv(form), f"tradepilot-{form}-template.csv", kind)
+    raise Http404
 
 
 @login_required
@@ -50,13 +61,16 @@ def upload(request):
             messages.error(request, _("Choose a file to upload."))
         else:
             try:
-                batch = imports.store_upload(upload_file, request.user, "monthly")
+                form = request.POST.get("form") or ReportForm.Code.MONTHLY
+                if form not in ReportForm.Code.values:
+                    form = ReportForm.Code.MONTHLY
+                batch = imports.store_upload(upload_file, request.user, form)
                 imports.dry_run(batch, request.user)
                 return redirect("reporting:import_preview", batch.pk)
             except ReportError as exc:
                 messages.error(request, exc.message)
-    recent = ImportBatch.objects.filter(user=request.user)[:10]
-    return render(request, "reporting/import_upload.html", {"recent": recent})
+    recent = ImportBatch.objects.filter(user=request.user).select_related("form")[:10]
+    return render(request, "reporting/import_upload.html", {"recent": recent, "forms": ReportForm.Code.choices})
 
 
 @login_required

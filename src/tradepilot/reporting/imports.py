@@ -165,6 +165,8 @@ def register_spec(spec: FormSpec) -> FormSpec:
 
 def get_spec(form: ReportForm | str) -> FormSpec:
     code = form.code if isinstance(form, ReportForm) else str(form)
+    if code not in _SPECS:
+        import tradepilot.reporting.annual_imports  # noqa: F401 - registers the annual forms' specs
     try:
         return _SPECS[code]
     except KeyError:
@@ -1572,6 +1574,10 @@ def dry_run(batch_or_path: ImportBatch | str | os.PathLike, user, form: ReportFo
     stored. Raises ReportError when the user may not import or the batch is already committed.
     """
     batch = batch_or_path if isinstance(batch_or_path, ImportBatch) else None
+    if batch is not None and batch.form.code != ReportForm.Code.MONTHLY:
+        from tradepilot.reporting import annual_imports
+
+        return annual_imports.dry_run(batch, user)
     if batch is not None:
         if batch.user_id != user.pk:
             raise ReportError(_("This import belongs to another user."), code="forbidden")
@@ -1633,6 +1639,10 @@ def commit(batch: ImportBatch, user) -> Summary:
     rolled back, the batch becomes invalid with the new errors, and ReportError(code="invalid_lines") carries
     them. Committing a batch that is committed, invalid, unchecked or another user's raises ReportError.
     """
+    if batch.form.code != ReportForm.Code.MONTHLY:
+        from tradepilot.reporting import annual_imports
+
+        return annual_imports.commit(batch, user)
     try:
         with transaction.atomic():
             batch = ImportBatch.objects.select_for_update().select_related("form").get(pk=batch.pk)

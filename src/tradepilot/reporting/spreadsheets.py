@@ -257,3 +257,86 @@ def export_report_xlsx(report: Report) -> bytes:
 
 
 __all__ = ["monthly_template_xlsx", "monthly_template_csv", "export_report_csv", "export_report_xlsx"]
+
+
+def form_template_xlsx(form_code: str) -> bytes:
+    """The import template of any form with a FormSpec other than the monthly one (which has its own, richer
+    template): a data sheet with the header and an example row, instructions, and code lists with dropdowns."""
+    from tradepilot.core.models import Industry
+    from tradepilot.reporting.imports import get_spec
+
+    if form_code == ReportForm.Code.MONTHLY:
+        return monthly_template_xlsx()
+    spec = get_spec(form_code)
+    lists = {
+        "country": list(Country.objects.exclude(alpha2="CN").order_by("alpha2").values_list("alpha2", "name_zh")),
+        "industry": list(Industry.objects.filter(parent__isnull=False).order_by("code").values_list("code", "name_zh")),
+    }
+    list_of = {"ultimate_parent_country": "country", "host_country": "country", "industry": "industry",
+               "activity": "industry"}
+    wb = Workbook()
+    data = wb.active
+    data.title = DATA_SHEET
+    help_ws = wb.create_sheet(HELP_SHEET)
+    codes = wb.create_sheet(CODES_SHEET)
+    ranges = {}
+    for n, (key, rows) in enumerate(lists.items()):
+        col = n * 3 + 1
+        letter = get_column_letter(col)
+        codes.cell(row=1, column=col, value={"country": "国家/地区 (country)", "industry": "行业 (industry)"}[key]).font = BOLD
+        codes.cell(row=1, column=col + 1, value="名称 (name)").font = BOLD
+        for i, (code, name) in enumerate(rows, start=2):
+            codes.cell(row=i, column=col, value=code)
+            codes.cell(row=i, column=col + 1, value=name)
+        codes.column_dimensions[get_column_letter(col + 1)].width = 30
+        ranges[key] = f"'{CODES_SHEET}'!${letter}$2:${letter}${max(len(rows) + 1, 2)}"
+    for i, column in enumerate(spec.columns, start=1):
+        cell = data.cell(row=1, column=i, value=column.header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        example = data.cell(row=2, column=i, value=column.example or None)
+        example.font = EXAMPLE_FONT
+        letter = get_column_letter(i)
+        data.column_dimensions[letter].width = max(14, min(30, len(column.header) * 2))
+        if not column.numeric:
+            data.column_dimensions[letter].number_format = "@"
+        formula = (ranges.get(list_of[column.key]) if column.key in list_of
+                   else '"domestic,foreign,hmt"' if column.key == "registration_type" else None)
+        if formula:
+            dv = DataValidation(type="list", formula1=formula, allow_blank=not column.required, showErrorMessage=True,
+                                errorTitle=column.label_zh[:32], error=(column.help_zh or column.label_zh)[:255])
+            dv.add(f"{letter}2:{letter}{LAST_ROW}")
+            data.add_data_validation(dv)
+    data.freeze_panes = "A2"
+    help_ws.column_dimensions["A"].width = 120
+    lines = [(TITLE_FONT, f"{spec.title_zh} 批量导入模板 填写说明"), (None, ""), (BOLD, "各列含义")]
+    lines += [(None, f"{c.header}{'' if c.required else '（选填）'}：{c.help_zh}") for c in spec.columns]
+    lines += [(None, ""), (BOLD, "填报规则"),
+              (None, "1. 第 1 行为表头，请勿修改；示例行（第 2 行）导入前请删除。"),
+              (None, "2. 金额单位为万元人民币，最多两位小数。"),
+              (None, "3. 外向 FATS 每个境外附属机构一行；同一企业同一年度的所有行构成该年度报表的全部内容。"
+                     "其他年报每家企业每年一行。"),
+              (None, "4. 导入先预检，所有错误都列出行号、列名和原因；有任何错误则整个文件都不导入。内容未变化的报表不做修改。"),
+              (None, ""), (TITLE_FONT, f"{spec.title_en}: import template — instructions"), (None, "")]
+    lines += [(None, f"{c.key} ({c.label_en}){'' if c.required else ', optional'}: {c.help_en}") for c in spec.columns]
+    lines += [(None, ""), (None, "Row 1 is the header; delete the example row. Money in CNY 10,000 with at most two "
+                                 "decimals. Outward FATS: one row per affiliate; other annual forms: one row per "
+                                 "enterprise and year. Any error rejects the whole file; unchanged reports stay as "
+                                 "they are.")]
+    for r, (font, text) in enumerate(lines, start=1):
+        cell = help_ws.cell(row=r, column=1, value=text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if font is not None:
+            cell.font = font
+    wb.active = 0
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def form_template_csv(form_code: str) -> bytes:
+    from tradepilot.reporting.imports import get_spec
+
+    if form_code == ReportForm.Code.MONTHLY:
+        return monthly_template_csv()
+    spec = get_spec(form_code)
+    return _csv_bytes([[c.header for c in spec.columns], [c.example for c in spec.columns]])

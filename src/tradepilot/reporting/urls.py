@@ -17,4 +17,5 @@ urlpatterns = [
     path("imports/", import_views.upload, name="import_upload"),
     path("imports/<int:pk>/", import_views.preview, name="import_preview"),
     path("templates/monthly.<str:kind>", import_views.template, name="template"),
+    path("templates/<str:form>/template.<str:kind>", import_views.form_template, name="form_template"),
 ]

@@ -130,6 +130,7 @@ WEB: dict[str, tuple] = {
     "GET reporting:import_preview":       (D,  M,       M,      M,     M,     M,     M,     O,     M),
     "POST reporting:import_preview":      (D,  M,       M,      M,     M,     M,     M,     O,     M),
     "GET reporting:template":             (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET reporting:form_template":        (D,  O,       O,      O,     O,     O,     O,     O,     O),
     # the API's own pages (not operations): the schema and docs are public; the root is a 404 placeholder
     "GET api:openapi-json":               (O,  O,       O,      O,     O,     O,     O,     O,     O),
     "GET api:openapi-view":               (O,  O,       O,      O,     O,     O,     O,     O,     O),
@@ -491,6 +492,8 @@ WEB_OPS: dict[str, Op] = {
         lambda c: c.web().post(reverse("reporting:import_preview", args=[c.batch.pk])), prepare=Ctx.with_batch,
         judge=lambda c, r: O if ImportBatch.objects.get(pk=c.batch.pk).state == ImportBatch.State.COMMITTED else B),
     "GET reporting:template": Op(lambda c: c.web().get(reverse("reporting:template", args=["csv"]))),
+    "GET reporting:form_template": Op(
+        lambda c: c.web().get(reverse("reporting:form_template", args=["fats_in", "xlsx"]))),
     "GET api:openapi-json": Op(lambda c: c.web().get(reverse("api:openapi-json"))),
     "GET api:openapi-view": Op(lambda c: c.web().get(reverse("api:openapi-view"))),
     "GET api:api-root": Op(lambda c: c.web().get(reverse("api:api-root"))),
