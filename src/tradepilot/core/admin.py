@@ -17,6 +17,19 @@ from tradepilot.core.models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browse and search only: the rows change through services that validate and audit them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
     list_display = ("code", "name_zh", "name_en", "level", "kind", "parent")
@@ -74,21 +87,12 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    """Read-only: the log is append-only."""
+class AuditLogAdmin(ReadOnlyAdmin):
+    """The log is append-only."""
 
     list_display = ("timestamp", "actor", "action", "object_repr", "reason")
     list_filter = ("action", "object_type")
     search_fields = ("object_repr", "reason", "actor__username")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiToken)

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from tradepilot.core.admin import ReadOnlyAdmin
 from tradepilot.reporting.models import ExchangeRate, ImportBatch, ReportForm, ValidationRule
 from tradepilot.reporting.validation import ExpressionError, parse_expression
 
@@ -41,27 +42,15 @@ class ReportFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(ReadOnlyAdmin):
     """Read-only here: rates are published by upload, which validates and audits them."""
 
     list_display = ("year", "month", "currency", "cny_per_unit", "source")
     list_filter = ("year", "month")
     search_fields = ("currency__code",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = ("created", "user", "filename", "state", "row_count", "report_count")
     list_filter = ("state",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

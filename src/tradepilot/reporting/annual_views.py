@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 
 from tradepilot.core.models import AuditLog, Country, Industry, ServiceCategory
 from tradepilot.core.scoping import scope
@@ -61,12 +60,9 @@ def annual_report_detail(request, report: Report):
                     raise PermissionDenied
                 content, nil = _posted_content(report, request.POST)
                 _save(report, content, nil, request.user, request.POST.get("reason", ""))
-                if action == "submit":
-                    workflow.submit(report, request.user)
-                    messages.success(request, _("Submitted. Your bureau will review it."))
-                else:
-                    messages.success(request, _("Saved."))
-                return redirect("reporting:report", report.pk)
+                from tradepilot.reporting.views import after_save
+
+                return after_save(request, report, action)
             from tradepilot.reporting.views import review_action
 
             return redirect("reporting:report", review_action(request, report, action).pk)

@@ -147,6 +147,16 @@ def _pickers() -> dict:
     }
 
 
+def after_save(request, report: Report, action: str):
+    """After a report page saved its content: submit when asked, then show the report again."""
+    if action == "submit":
+        workflow.submit(report, request.user)
+        messages.success(request, _("Submitted. Your bureau will review it."))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("reporting:report", report.pk)
+
+
 def review_action(request, report: Report, action: str) -> Report:
     """Approve, accept, return or revise from a report page (monthly or annual); returns the report to show next."""
     post, user = request.POST, request.user
@@ -190,12 +200,7 @@ def report_detail(request, pk: int):
                 explanations = {k[12:]: v for k, v in request.POST.items() if k.startswith("explanation:")}
                 if explanations:
                     services.set_explanations(report, explanations, request.user)
-                if action == "submit":
-                    workflow.submit(report, request.user)
-                    messages.success(request, _("Submitted. Your bureau will review it."))
-                else:
-                    messages.success(request, _("Saved."))
-                return redirect("reporting:report", report.pk)
+                return after_save(request, report, action)
             return redirect("reporting:report", review_action(request, report, action).pk)
         except services.ReportError as exc:
             messages.error(request, exc.message)
