@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "tradepilot.core",
     "tradepilot.enterprises",
     "tradepilot.reporting",
+    "django_tasks",
+    "django_tasks_db",
+    "tradepilot.analytics",
 ]
 
 MIDDLEWARE = [
@@ -156,3 +159,17 @@ LOGGING = {
 }
 
 PLATFORM_NAME = _("Trade Pilot")
+
+# Background work (analytics refresh, bulletins): django-tasks with its database backend, so the queue lives in
+# the same database on SQLite and PostgreSQL; `tradepilot db_worker` runs it (`tradepilot demo` starts one).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Analytics store: Hive-partitioned Parquet under ANALYTICS_ROOT read by DuckDB ("duckdb"), or the fact tables in
+# the transactional database ("database", e.g. PostgreSQL only). See docs/architecture.md.
+ANALYTICS_ROOT = Path(os.environ.get("TRADEPILOT_ANALYTICS_ROOT", VAR_DIR / "analytics"))
+ANALYTICS_ENGINE = os.environ.get("TRADEPILOT_ANALYTICS_ENGINE", "duckdb")
+# Statistical disclosure control for every table shown outside the ministry and every export.
+ANALYTICS_DISCLOSURE = {
+    "min_contributors": int(os.environ.get("TRADEPILOT_SDC_MIN_CONTRIBUTORS", "3")),
+    "dominance": os.environ.get("TRADEPILOT_SDC_DOMINANCE", "0.85"),
+}

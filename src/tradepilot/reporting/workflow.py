@@ -24,6 +24,7 @@ from tradepilot.core.scoping import is_in_scope
 from tradepilot.reporting.models import MonthlyLine, Report, Status
 from tradepilot.reporting.periods import Period, is_locked, today
 from tradepilot.reporting.services import ReportError, check_editable, refresh_usd_values
+from tradepilot.reporting.signals import report_changed
 from tradepilot.reporting.validation import validate_report
 
 
@@ -89,6 +90,7 @@ def _transition(report: Report, actor, action: str, new_status: str, reason: str
     report.save()
     audit.record(actor, action, report, changes={"status": [old, new_status]}, reason=reason,
                  enterprise=report.enterprise, report=report)
+    report_changed.send(sender=Report, report=report, action=action)
     return report
 
 
@@ -236,6 +238,7 @@ def revise(report: Report, actor, reason: str) -> Report:
     report.save(update_fields=["is_current", "status", "updated"])
     audit.record(actor, "supersede", report, changes={"status": [old_status, Status.SUPERSEDED]}, reason=reason,
                  enterprise=report.enterprise, report=report)
+    report_changed.send(sender=Report, report=report, action="supersede")
     new = Report.objects.create(
         enterprise=report.enterprise, form=report.form, year=report.year, month=report.month,
         version=report.version + 1, previous=report, nil_return=report.nil_return, currency=report.currency,

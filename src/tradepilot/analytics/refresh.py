@@ -1,0 +1,75 @@
+"""Incremental refresh: a workflow change marks its partition stale and queues a background rebuild of it.
+
+The queue is django-tasks' database backend (same database as the data, SQLite or PostgreSQL). Debounce: the
+mark is a timestamp on the partition; a task that finds the partition refreshed after its mark does nothing, so a
+burst of approvals in one month costs about one rebuild, and each rebuild reads a committed snapshot that
+includes every change marked before it started.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.dispatch import receiver
+from django.utils import timezone
+from django_tasks import task
+
+from tradepilot.analytics import store
+from tradepilot.analytics.schema import FATS_INWARD, FATS_OUTWARD, LINES
+from tradepilot.reporting.models import Report, ReportForm
+from tradepilot.reporting.signals import report_changed
+
+#: Workflow actions that change neither stage (official / preliminary) of any line.
+NEUTRAL_ACTIONS = {"lock", "supersede"}
+
+DATASET_FOR_FORM = {
+    ReportForm.Code.MONTHLY: LINES.name,
+    ReportForm.Code.FATS_IN: FATS_INWARD.name,
+    ReportForm.Code.FATS_OUT: FATS_OUTWARD.name,
+}
+
+
+def mark_stale(dataset: str, year: int, month: int) -> None:
+    from tradepilot.analytics.models import Partition
+
+    Partition.objects.update_or_create(dataset=dataset, year=year, month=month,
+                                       defaults={"stale_since": timezone.now()})
+
+
+@task()
+def refresh_partition(dataset: str, year: int, month: int) -> int:
+    """Background task: rebuild one partition unless it was rebuilt after it was marked stale."""
+    from tradepilot.analytics.models import Partition
+
+    stale = Partition.objects.filter(dataset=dataset, year=year, month=month).filter(
+        Q(refreshed_at__isnull=True) | Q(refreshed_at__lt=F("stale_since"))).exists()
+    if not stale:
+        return -1
+    return store.refresh(dataset, year, month)
+
+
+def schedule(dataset: str, year: int, month: int) -> None:
+    mark_stale(dataset, year, month)
+    transaction.on_commit(lambda: refresh_partition.enqueue(dataset, year, month))
+
+
+@receiver(report_changed, dispatch_uid="analytics-refresh")
+def _on_report_changed(sender, report: Report, action: str = "", **kwargs) -> None:
+    if action in NEUTRAL_ACTIONS:
+        return
+    dataset = DATASET_FOR_FORM.get(report.form.code)
+    if dataset is None:
+        return
+    schedule(dataset, report.year, report.month if dataset == LINES.name else 0)
+
+
+def refresh_stale() -> int:
+    """Rebuild every stale partition now (the worker's job, callable from commands and tests)."""
+    from tradepilot.analytics.models import Partition
+
+    done = 0
+    for p in Partition.objects.filter(stale_since__isnull=False):
+        if p.is_stale:
+            store.refresh(p.dataset, p.year, p.month)
+            done += 1
+    return done

@@ -1,0 +1,115 @@
+"""The analytics fact tables, described once.
+
+Each dataset is a flat, denormalised table: one row per report line (or FATS record) with the enterprise's
+attributes copied in, so that every dashboard query is a scan plus a GROUP BY. The same columns exist as
+Hive-partitioned Parquet (for DuckDB) and as a table in the transactional database (for the `database` engine);
+`store.py` fills both from the same rows, and `queries.py` reads either with the same SQL.
+
+Types are chosen so that the SQL is portable and exact on every engine: money as integer cents (BIGINT; SQLite
+would turn decimals into floats), flags as SMALLINT 0/1 (SQLite has no boolean), codes as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+# Enterprise attributes copied onto every fact row (see store.EnterpriseDims).
+ENTERPRISE_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("enterprise_id", pa.int64()),
+    ("region", pa.string()),           # the enterprise's own region code
+    ("region_path", pa.string()),      # Region.path, for subtree scoping ("/110000/" …)
+    ("province", pa.string()),         # province-level region code
+    ("city", pa.string()),             # prefecture-level region code, "" for province-level enterprises
+    ("pilot_area", pa.string()),       # region code of the pilot area (latest round) containing it, "" if none
+    ("pilot_round", pa.string()),
+    ("is_pilot", pa.int16()),
+    ("industry", pa.string()),         # GB/T 4754 division
+    ("industry_section", pa.string()),
+    ("registration_type", pa.string()),
+    ("key_contact", pa.int16()),
+    ("systemic", pa.int16()),
+]
+
+# Which version of a period counts: `official` = the latest version a bureau has approved (approved, accepted,
+# locked, or superseded by a revision not yet approved); `preliminary` = the latest version submitted or better.
+STAGE_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("official", pa.int16()),
+    ("preliminary", pa.int16()),
+    ("report_id", pa.int64()),
+]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str              # directory under ANALYTICS_ROOT and suffix of the table name
+    partition_by: tuple[str, ...]
+    columns: list[tuple[str, pa.DataType]]
+
+    @property
+    def table(self) -> str:
+        return f"analytics_{self.name}"
+
+    @property
+    def file_schema(self) -> pa.Schema:
+        """Columns stored inside each Parquet file (partition keys live in the directory names)."""
+        return pa.schema([(n, t) for n, t in self.columns if n not in self.partition_by])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [n for n, _t in self.columns]
+
+
+LINES = Dataset(
+    "fact_line",
+    ("year", "month"),
+    [("year", pa.int16()), ("month", pa.int16()), ("period", pa.int32())]
+    + STAGE_COLUMNS
+    + [
+        ("direction", pa.string()),     # X export (credit), M import (debit)
+        ("service", pa.string()),       # EBOPS 2010 leaf
+        ("component", pa.string()),     # EBOPS 2010 main component (SA … SL)
+        ("knowledge_intensive", pa.int16()),
+        ("partner", pa.string()),       # ISO 3166 alpha-2
+        ("mode", pa.string()),          # GATS mode of supply 1–4
+        ("related_party", pa.int16()),
+        ("usd_cents", pa.int64()),
+    ]
+    + ENTERPRISE_COLUMNS,
+)
+
+# FATS money is in the forms' unit, CNY 10k, also stored in hundredths (so "cents" of CNY 10k).
+FATS_INWARD = Dataset(
+    "fact_fats_in",
+    ("year",),
+    [("year", pa.int16())]
+    + STAGE_COLUMNS
+    + [
+        ("parent_country", pa.string()),   # ultimate controlling institutional unit's country
+        ("activity", pa.string()),
+        ("turnover_cents", pa.int64()),
+        ("services_sales_cents", pa.int64()),
+        ("employment", pa.int64()),
+        ("exports_cents", pa.int64()),
+        ("imports_cents", pa.int64()),
+    ]
+    + ENTERPRISE_COLUMNS,
+)
+
+FATS_OUTWARD = Dataset(
+    "fact_fats_out",
+    ("year",),
+    [("year", pa.int16())]
+    + STAGE_COLUMNS
+    + [
+        ("host_country", pa.string()),
+        ("activity", pa.string()),
+        ("turnover_cents", pa.int64()),
+        ("employment", pa.int64()),
+        ("net_profit_cents", pa.int64()),
+    ]
+    + ENTERPRISE_COLUMNS,
+)
+
+DATASETS = {d.name: d for d in (LINES, FATS_INWARD, FATS_OUTWARD)}
