@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("tradepilot.core.urls")),
     path("enterprises/", include("tradepilot.enterprises.urls")),
     path("reporting/", include("tradepilot.reporting.urls")),
+    path("analytics/", include("tradepilot.analytics.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.STATIC_URL, document_root=settings.STATIC_ROOT)

@@ -87,6 +87,9 @@ def build_api() -> NinjaAPI:
     api.add_router("/", core_router)
     api.add_router("/enterprises", enterprise_router)
     api.add_router("/", reporting_router)
+    from tradepilot.analytics.api import router as analytics_router
+
+    api.add_router("/", analytics_router)
     register_error_handlers(api)
     return api
 
