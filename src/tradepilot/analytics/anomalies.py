@@ -365,12 +365,14 @@ def _shift(by_period: dict[int, dict[str, int]], period: Period, t: Thresholds, 
 
 def _missing_months(series: dict[int, int], period: Period, t: Thresholds, store_periods: set[int],
                     first_seen: int) -> list[Period]:
+    """Months of the look-back window without a counted report, after the enterprise's first report in the store
+    and among the months the store has data for (a month nobody reported is not one enterprise's gap)."""
     window = [period.shift(-i) for i in range(t.missing_lookback_months, 0, -1)]
     return [p for p in window if _yyyymm(p) >= first_seen and _yyyymm(p) in store_periods
             and _yyyymm(p) not in series]
 
 
-def _missing(series: dict[int, int], period: Period, t: Thresholds, store_periods: set[int]) -> dict | None:
+def _missing(series: dict[int, int], period: Period, t: Thresholds) -> dict | None:
     window = [period.shift(-i) for i in range(1, t.missing_lookback_months + 1)]
     reported = [p for p in window if _yyyymm(p) in series]
     if not reported:
@@ -429,14 +431,11 @@ def find_anomalies(period: int, *, region_path: str | None, stage: str = "prelim
     found: list[tuple[int, str, dict]] = []
     for ent, series in history.totals.items():
         if month in series:
-            for kind, rule in ((SEASONAL, _seasonal), (JUMP, _jump), (GAPS, _gaps)):
-                result = rule(series, target, t) if kind != GAPS else rule(series, target, t, history.periods)
-                if result:
-                    found.append((ent, kind, result))
+            checks = ((SEASONAL, _seasonal(series, target, t)), (JUMP, _jump(series, target, t)),
+                      (GAPS, _gaps(series, target, t, history.periods)))
         else:
-            result = _missing(series, target, t, history.periods)
-            if result:
-                found.append((ent, MISSING, result))
+            checks = ((MISSING, _missing(series, target, t)),)
+        found.extend((ent, kind, result) for kind, result in checks if result)
 
     shift_start = _yyyymm(target.shift(-t.shift_baseline_months))
     for kind, dimension in ((PARTNER_SHIFT, "partner"), (CATEGORY_SHIFT, "component")):

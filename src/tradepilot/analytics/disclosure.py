@@ -201,7 +201,7 @@ def primary_reason(stat: CellStat, rules: Rules | None = None) -> str | None:
         return None
     if stat.contributors < rules.min_contributors:
         return FEW
-    if stat.value > 0 and stat.largest >= rules.dominance * stat.value:
+    if stat.value > 0 and stat.largest > rules.dominance * stat.value:
         return DOMINANCE
     return None
 

@@ -31,7 +31,7 @@ import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -236,6 +236,44 @@ RETURN_REASONS = [
 ]
 DRAFT_NOTES = ["合同金额待财务确认", "按发票金额填报", "预估数，月底前更新"]
 
+# Annual forms (figures in CNY 10k).
+#: Archetype → (turnover per employee, average annual compensation per employee, R&D intensity, assets/turnover)
+#: around 2024; compensation grows by WAGE_GROWTH a year.
+ANNUAL_ECONOMICS: dict[str, tuple[float, float, float, float]] = {
+    "software": (95, 24, 0.09, 1.1), "internet": (150, 30, 0.08, 1.3), "telecom": (260, 26, 0.03, 1.9),
+    "consulting": (70, 26, 0.01, 0.7), "logistics": (220, 13, 0.005, 0.9), "aviation": (300, 19, 0.005, 2.2),
+    "culture": (85, 16, 0.01, 1.0), "design": (60, 18, 0.03, 0.8), "engineering": (110, 21, 0.04, 1.2),
+    "testing": (55, 15, 0.04, 1.1), "finance": (280, 40, 0.01, 4.5), "insurance": (320, 32, 0.005, 4.0),
+    "rnd": (75, 25, 0.25, 1.6), "tech_services": (70, 18, 0.05, 0.9), "ip": (80, 24, 0.02, 1.0),
+    "travel": (110, 11, 0.0, 0.6), "repair": (75, 13, 0.01, 1.0),
+}  # fmt: skip
+WAGE_GROWTH = 0.04
+#: Outward FATS: host countries of overseas affiliates (besides the one the enterprise trades with most).
+OUTWARD_HOSTS = {"HK": 10, "US": 4, "SG": 3.5, "DE": 2, "JP": 1.5, "GB": 1.5, "VG": 1, "KY": 0.8, "AU": 0.8,
+                 "NL": 0.8, "KR": 0.6, "MY": 0.7, "VN": 0.8, "TH": 0.6, "ID": 0.6, "AE": 0.6, "FR": 0.6, "CA": 0.5,
+                 "LU": 0.4, "IT": 0.4, "MO": 0.3}
+#: Holding companies: few staff, little turnover, large assets; activity 72 (business services).
+HOLDING_HOSTS = {"VG", "KY", "LU"}
+HOST_NAMES_ZH = {
+    "HK": "香港", "US": "美国", "SG": "新加坡", "DE": "德国", "JP": "日本", "GB": "英国", "VG": "英属维尔京群岛",
+    "KY": "开曼群岛", "AU": "澳大利亚", "NL": "荷兰", "KR": "韩国", "MY": "马来西亚", "VN": "越南", "TH": "泰国",
+    "ID": "印度尼西亚", "AE": "阿联酋", "FR": "法国", "CA": "加拿大", "LU": "卢森堡", "IT": "意大利", "MO": "澳门",
+}  # fmt: skip
+#: Turnover per employee of an overseas affiliate (CNY 10k).
+HOST_PRODUCTIVITY = {"HK": 160, "US": 250, "SG": 190, "DE": 220, "JP": 200, "GB": 210, "AU": 200, "NL": 220,
+                     "KR": 150, "FR": 200, "CA": 200, "IT": 170, "AE": 140, "MO": 120, "MY": 70, "VN": 45, "TH": 55,
+                     "ID": 50}
+OWNERSHIP_SHARES = {"100": 65, "51": 5, "55": 2, "60": 5, "65": 2, "70": 6, "75": 4, "80": 5, "85": 1, "90": 4,
+                    "95": 1}
+ANNUAL_RETURN_REASONS: dict[str, list[str]] = {
+    "basic": ["从业人员数与上年差异较大，请核实后重新提交。", "注册资本应以万元为单位填报，请核对。",
+              "主营业务与月报服务类别不符，请补充说明。"],
+    "fats_in": ["服务销售额小于月报服务出口合计，请核实。", "最终控股方国家（地区）与上年不一致，请确认。",
+                "增加值与劳动者报酬不匹配，请核对。"],
+    "fats_out": ["境外附属机构持股比例请核实。", "境外附属机构从业人员数为零，请确认是否为控股平台。",
+                 "东道国（地区）填写有误，请核对。"],
+}  # fmt: skip
+
 SURNAMES: list[tuple[str, str]] = [
     ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
     ("黄", "huang"), ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun"), ("马", "ma"),
@@ -395,6 +433,9 @@ class EnterprisePlan:
     p_late: float = 0.0
     p_returned: float = 0.0
     flows: list[Flow] = field(default_factory=list)
+    affiliate: str = ""  # foreign parent, or overseas affiliate of a domestic enterprise (alpha-2); "" if none
+    trade_name: str = ""  # 字号, for the names of overseas affiliates
+    industry_word: str = ""
 
     @property
     def first_period(self) -> Period:
@@ -545,6 +586,7 @@ def plan_enterprises(count: int, seed: int, regions: Mapping[str, RegionInfo],
             industry_code=spec.division, archetype=spec.archetype, registration_type=registration_type,
             established=established, address=_address(rng, region, regions), contact_name=surname_zh + given_zh,
             contact_phone=phone, contact_email=email, is_key_contact=is_key, key_contact_year=key_year,
+            trade_name=trade_zh, industry_word=spec.word_zh,
         )
         if is_key:
             _plan_trade_profile(plan, archetype, rng)
@@ -588,6 +630,7 @@ def _plan_trade_profile(plan: EnterprisePlan, archetype: Archetype, rng: random.
         affiliate = _pick(rng, DOMESTIC_AFFILIATES) if rng.random() < 0.25 else ""
     if affiliate:
         partners[affiliate] = max(partners.values()) * rng.uniform(0.5, 1.5)
+    plan.affiliate = affiliate
     export_share = min(max(archetype.export_share + rng.gauss(0, 0.15), 0.05), 0.95)
     cny_share = {"domestic": 0.08, "foreign": 0.03, "hmt": 0.05}[plan.registration_type]
 
@@ -823,6 +866,378 @@ def _return_reason(rng: random.Random, n_lines: int) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Annual forms: basic registration, inward and outward FATS
+# --------------------------------------------------------------------------------------------------------------
+
+TEN_THOUSAND = Decimal(10_000)
+
+
+def annual_years(period_list: Sequence[Period]) -> list[int]:
+    """The completed years that get annual forms: those whose December is among the generated months."""
+    return sorted({p.year for p in period_list if p.month == 12})
+
+
+def _money(value: float | Decimal) -> Decimal:
+    """CNY 10k with two decimals (half up); floats go through their shortest repr, so results are exact."""
+    if not isinstance(value, Decimal):
+        value = Decimal(repr(float(value)))
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class YearTrade:
+    """One enterprise's services trade in the reported months of one year, CNY 10k (unrounded)."""
+
+    exports: Decimal = Decimal(0)
+    imports: Decimal = Decimal(0)
+    exports_by_component: dict[str, Decimal] = field(default_factory=dict)
+    months: set[int] = field(default_factory=set)
+
+    def add_month(self, month: int, lines: Sequence[tuple], usd_values: Sequence[Decimal],
+                  cny_per_usd: Decimal) -> None:
+        """A reported month (a nil return too): `lines` as in `ReportPlan.lines`, with their USD values."""
+        x, m = Decimal(0), Decimal(0)
+        components: dict[str, Decimal] = {}
+        for line, usd in zip(lines, usd_values, strict=True):
+            if line[0] == "X":
+                x += usd
+                components[line[1][:2]] = components.get(line[1][:2], Decimal(0)) + usd
+            else:
+                m += usd
+        k = cny_per_usd / TEN_THOUSAND
+        self.exports += x * k
+        self.imports += m * k
+        for code, usd in components.items():
+            self.exports_by_component[code] = self.exports_by_component.get(code, Decimal(0)) + usd * k
+        self.months.add(month)
+
+
+def _month_weight(ent: EnterprisePlan, year: int, month: int) -> float:
+    """Expected size of a month relative to the enterprise's base, as in `plan_lines` (season and trend)."""
+    return SEASON[month] * max(1 + ent.growth, 0.05) ** (((year - 2024) * 12 + month - 1) / 12)
+
+
+def full_year_trade(ent: EnterprisePlan, year: int,
+                    trade: YearTrade | None) -> tuple[Decimal, Decimal, dict[str, Decimal]]:
+    """Services exports, imports and exports by EBOPS component for the whole year (CNY 10k, unrounded): the
+    reported months scaled up by the expected size of the months not reported (outside the generated window, or
+    not filed), so never less than what the monthly reports show. Without any reported month: the profile."""
+    weights = [_month_weight(ent, year, m) for m in range(1, 13)]
+    if trade is not None and trade.months:
+        factor = Decimal(repr(sum(weights) / sum(weights[m - 1] for m in trade.months)))
+        return (trade.exports * factor, trade.imports * factor,
+                {c: v * factor for c, v in sorted(trade.exports_by_component.items())})
+    total = sum(f.weight for f in ent.flows) or 1.0
+    shares: dict[str, float] = {}
+    for f in ent.flows:
+        if f.direction == "X":
+            shares[f.service[:2]] = shares.get(f.service[:2], 0.0) + f.weight / total
+    k = Decimal(repr(ent.base_usd * sum(weights))) * synthetic_rate("USD", year, 6) / TEN_THOUSAND
+    x_share = sum(shares.values())
+    return (k * Decimal(repr(x_share)), k * Decimal(repr(max(1 - x_share, 0.0))),
+            {c: k * Decimal(repr(s)) for c, s in sorted(shares.items())})
+
+
+@dataclass(frozen=True)
+class AffiliatePlan:
+    """An overseas affiliate of a domestic enterprise (outward FATS)."""
+
+    name: str
+    host: str
+    activity: str
+    since: int
+    share: float  # turnover as a share of the parent's turnover, once established
+    ownership: Decimal
+    asset_ratio: float
+    margin: float
+
+
+@dataclass(frozen=True)
+class AnnualProfile:
+    """An enterprise's persistent economics behind its annual forms."""
+
+    export_intensity: float  # share of services sales sold abroad
+    trade_to_sales: float  # services sales relative to exports + imports (for import-heavy enterprises)
+    services_share: float  # services sales / turnover
+    productivity: float  # turnover per employee
+    wage: float  # compensation per employee in 2024
+    labour_share: float  # compensation / value added
+    rd_intensity: float
+    asset_ratio: float
+    registered_capital: Decimal
+    foreign_share: Decimal | None
+    parent: str  # ultimate parent country (inward FATS), "" for domestic enterprises
+    affiliates: tuple[AffiliatePlan, ...] = ()  # overseas affiliates (outward FATS)
+
+
+def _round_capital(value: float) -> Decimal:
+    """Registered capital is a round number of CNY 10k."""
+    value = max(value, 10.0)
+    for step in (10_000, 1_000, 100, 10):
+        if value >= step * 5:
+            return Decimal(round(value / step) * step).quantize(CENT)
+    return Decimal(round(value)).quantize(CENT)
+
+
+def _ultimate_parent(ent: EnterprisePlan) -> str:
+    """The country of the foreign parent: the planned one when the enterprise trades with it as a related party
+    (or has no related-party trade), else its largest related-party partner of the right kind."""
+    if ent.registration_type == "domestic":
+        return ""
+    kind = HMT_PARENTS if ent.registration_type == "hmt" else FOREIGN_PARENTS
+    related: dict[str, float] = {}
+    for f in ent.flows:
+        if f.related_party:
+            related[f.partner] = related.get(f.partner, 0.0) + f.weight
+    if ent.affiliate and (ent.affiliate in related or not related):
+        return ent.affiliate
+    candidates = sorted((-w, c) for c, w in related.items() if c in kind)
+    if candidates:
+        return candidates[0][1]
+    return ent.affiliate or next(iter(kind))
+
+
+def files_fats_out(ent: EnterprisePlan) -> bool:
+    """Larger domestic enterprises with an affiliate abroad (the partner of their related-party trade)."""
+    return ent.is_key_contact and ent.registration_type == "domestic" and bool(ent.affiliate) \
+        and ent.base_usd >= 50_000
+
+
+def _plan_affiliates(ent: EnterprisePlan, rng: random.Random) -> tuple[AffiliatePlan, ...]:
+    if ent.base_usd < 300_000:
+        extra = 0
+    elif ent.base_usd < 1_500_000:
+        extra = rng.randint(0, 1)
+    elif ent.base_usd < 6_000_000:
+        extra = rng.randint(1, 3)
+    else:
+        extra = rng.randint(2, 5)
+    traded = {f.partner for f in ent.flows}
+    weights = {c: w * (3 if c in traded else 1) for c, w in OUTWARD_HOSTS.items() if c != ent.affiliate}
+    hosts = [ent.affiliate] + _sample(rng, weights, extra)
+    out = []
+    for i, host in enumerate(hosts):
+        place = HOST_NAMES_ZH.get(host, host)
+        if host in HOLDING_HOSTS:
+            name, activity, ownership = f"{ent.trade_name}控股（{place}）有限公司", "72", Decimal(100)
+            share, asset_ratio = rng.uniform(0.002, 0.02), rng.uniform(8, 40)
+        else:
+            name = f"{ent.trade_name}{ent.industry_word}（{place}）有限公司"
+            activity = rng.choices([ent.industry_code, "72", "51"], weights=[75, 15, 10])[0]
+            ownership = Decimal(_pick(rng, OWNERSHIP_SHARES))
+            share = rng.uniform(0.08, 0.5) if i == 0 else rng.uniform(0.02, 0.25)
+            asset_ratio = rng.uniform(0.5, 2.0)
+        since = rng.randint(2008, 2017) if i == 0 else rng.randint(2010, 2026)
+        out.append(AffiliatePlan(name, host, activity, since, share, ownership.quantize(CENT), asset_ratio,
+                                 rng.gauss(0.06, 0.06)))
+    return tuple(out)
+
+
+def annual_profile(ent: EnterprisePlan, seed: int) -> AnnualProfile:
+    """Pure and deterministic: the same for every year, so that the forms of successive years agree."""
+    rng = _rng(seed, "annual-profile", ent.index)
+    turnover_per_head, wage, rd, assets = ANNUAL_ECONOMICS.get(ent.archetype, (90, 18, 0.02, 1.0))
+    export_share = ARCHETYPES[ent.archetype].export_share if ent.archetype in ARCHETYPES else 0.5
+    if ent.registration_type == "domestic":
+        roll = rng.random()
+        foreign_share = None if roll < 0.7 else Decimal(0) if roll < 0.9 else Decimal(rng.choice([5, 10, 15, 20, 30]))
+    else:
+        foreign_share = Decimal(100) if rng.random() < 0.6 else Decimal(rng.choice([51, 55, 60, 65, 70, 75, 80, 90]))
+    annual_trade = ent.base_usd * 12 * 7 / 10_000
+    return AnnualProfile(
+        export_intensity=min(max(export_share * rng.uniform(0.35, 1.1), 0.08), 0.85),
+        trade_to_sales=rng.uniform(0.6, 1.4),
+        services_share=1.0 if rng.random() < 0.35 else rng.uniform(0.82, 0.99),
+        productivity=turnover_per_head * _lognormal(rng, 0.35),
+        wage=wage * _lognormal(rng, 0.2),
+        labour_share=rng.uniform(0.45, 0.85),
+        rd_intensity=0.0 if rd < 0.02 and rng.random() < 0.4 else rd * _lognormal(rng, 0.4),
+        asset_ratio=assets * _lognormal(rng, 0.35),
+        registered_capital=_round_capital(annual_trade * rng.uniform(0.05, 0.5)),
+        foreign_share=None if foreign_share is None else foreign_share.quantize(CENT),
+        parent=_ultimate_parent(ent),
+        affiliates=_plan_affiliates(ent, rng) if files_fats_out(ent) else (),
+    )
+
+
+@dataclass(frozen=True)
+class AnnualScale:
+    """One enterprise's size in one year (CNY 10k), shared by its basic registration and inward FATS."""
+
+    services_sales: Decimal
+    turnover: Decimal
+    employment: int
+    exports: Decimal  # services exports (full year, unrounded)
+    imports: Decimal
+    exports_by_component: dict[str, Decimal]
+
+
+def annual_scale(ent: EnterprisePlan, year: int, profile: AnnualProfile, trade: YearTrade | None,
+                 seed: int) -> AnnualScale:
+    """Services sales cover the year's services exports (sold abroad with `export_intensity`, never less than the
+    exports / 0.85); turnover adds a little non-service revenue; employment follows turnover per head."""
+    x, m, components = full_year_trade(ent, year, trade)
+    rng = _rng(seed, "annual-scale", ent.index, year)
+    xf, mf = float(x), float(m)
+    sales = max(xf / profile.export_intensity, (xf + mf) * profile.trade_to_sales) * _lognormal(rng, 0.06)
+    sales = max(sales, xf / 0.85, 20.0)
+    turnover = _money(sales / profile.services_share)  # ≥ services sales: quantize is monotonic
+    employment = max(3, round(float(turnover) / profile.productivity * _lognormal(rng, 0.05)))
+    return AnnualScale(_money(sales), turnover, employment, x, m, components)
+
+
+def plan_basic(ent: EnterprisePlan, profile: AnnualProfile, scale: AnnualScale,
+               service_names: Mapping[str, str] | None = None) -> dict:
+    """The basic registration content, in the shape of `reporting.annual.basic_content` (codes, not objects)."""
+    weights: dict[str, float] = {}
+    for f in ent.flows:
+        weights[f.service] = weights.get(f.service, 0.0) + f.weight
+    main = [code for _w, code in sorted(((-w, c) for c, w in weights.items()))[:3]]
+    names = service_names or {}
+    return {
+        "name": ent.name, "industry": ent.industry_code, "registration_type": ent.registration_type,
+        "foreign_share": profile.foreign_share, "employees": scale.employment,
+        "registered_capital": profile.registered_capital,
+        "main_services": "、".join(names.get(code, code) for code in main),
+        "contact_name": ent.contact_name, "contact_phone": ent.contact_phone, "contact_email": ent.contact_email,
+    }
+
+
+def plan_fats_in(ent: EnterprisePlan, year: int, profile: AnnualProfile, scale: AnnualScale, seed: int) -> dict:
+    """Inward FATS content, in the shape of `reporting.annual.fats_in_content`: the components of services sales
+    are the year's exports by component plus domestic sales spread like the enterprise's trade; they add up to
+    `services_sales` exactly."""
+    rng = _rng(seed, "fats_in", ent.index, year)
+    turnover, sales = scale.turnover, scale.services_sales
+    t = float(turnover)
+    compensation = min(scale.employment * profile.wage * (1 + WAGE_GROWTH) ** (year - 2024) * _lognormal(rng, 0.05),
+                       t * 0.7)
+    if rng.random() < 0.05:  # a loss-making year: value added barely covers compensation
+        value_added = compensation * rng.uniform(0.85, 0.98)
+    else:
+        value_added = min(compensation / min(max(profile.labour_share + rng.gauss(0, 0.04), 0.35), 0.95), t * 0.95)
+
+    domestic = sales - sum(scale.exports_by_component.values(), Decimal(0))
+    spread: dict[str, float] = {}
+    for f in ent.flows:
+        spread[f.service[:2]] = spread.get(f.service[:2], 0.0) + f.weight
+    total = sum(spread.values()) or 1.0
+    raw = {c: scale.exports_by_component.get(c, Decimal(0)) + domestic * Decimal(repr(spread.get(c, 0.0) / total))
+           for c in sorted(set(spread) | set(scale.exports_by_component))}
+    components = {c: _money(v) for c, v in raw.items()}
+    largest = max(sorted(components), key=lambda c: components[c])
+    components[largest] += sales - sum(components.values(), Decimal(0))  # rounding: add up exactly
+    components = {c: v for c, v in components.items() if v > 0}
+
+    return {
+        "ultimate_parent_country": profile.parent, "activity": ent.industry_code,
+        "turnover": turnover, "services_sales": sales, "employment": scale.employment,
+        "compensation": _money(compensation), "value_added": _money(value_added),
+        "exports": _money(min(float(scale.exports) * rng.uniform(1.0, 1.05), t)),
+        "imports": _money(float(scale.imports) * rng.uniform(1.0, 1.12)),
+        "total_assets": _money(t * profile.asset_ratio * _lognormal(rng, 0.08)),
+        "rd_expenditure": _money(min(t * profile.rd_intensity * _lognormal(rng, 0.2), t * 0.4)),
+        "services_sales_by_component": components,
+    }
+
+
+def plan_fats_out(ent: EnterprisePlan, year: int, profile: AnnualProfile, scale: AnnualScale,
+                  seed: int) -> list[dict]:
+    """Outward FATS content (the affiliates established by `year`), in the shape of
+    `reporting.annual.fats_out_content`. Affiliates ramp up over their first years and often lose money then."""
+    rng = _rng(seed, "fats_out", ent.index, year)
+    parent = float(scale.turnover)
+    rows = []
+    for a in profile.affiliates:
+        if a.since > year:
+            continue
+        age = year - a.since
+        turnover = parent * a.share * min(1.0, 0.3 + 0.25 * age) * _lognormal(rng, 0.15)
+        if a.host in HOLDING_HOSTS:
+            employment = rng.choice([0, 0, 1, 2, 3])
+            assets = parent * a.share * a.asset_ratio * _lognormal(rng, 0.05)
+            profit = turnover * rng.uniform(-0.2, 0.8)
+        else:
+            turnover = max(turnover, rng.uniform(5, 40))
+            per_head = HOST_PRODUCTIVITY.get(a.host, 150) * _lognormal(rng, 0.1)
+            employment = max(1, round(turnover / per_head))
+            assets = turnover * a.asset_ratio * _lognormal(rng, 0.1)
+            margin = a.margin + rng.gauss(0, 0.04) - (0.12 if age <= 1 else 0.0)
+            profit = turnover * min(max(margin, -0.5), 0.35)
+        rows.append({"name": a.name, "host_country": a.host, "activity": a.activity, "turnover": _money(turnover),
+                     "employment": employment, "total_assets": _money(assets), "net_profit": _money(profit),
+                     "ownership_share": a.ownership})
+    return rows
+
+
+def plan_annual_report(ent: EnterprisePlan, form, year: int, *, seed: int, as_of: dt.datetime,
+                       tz=CHINA_TZ) -> ReportPlan | None:
+    """The history of one enterprise's annual form for `year` as of `as_of`, or None when it has not started it
+    (or never filed). Pure. The forms open on 2 January; most enterprises file before the deadline, some late
+    (always before the lock); reviews follow within days, acceptance by the province for two-level regions, and
+    accepted reports lock with the period. A few never file, a few leave a draft, a few are never reviewed."""
+    if not ent.is_key_contact or year < ent.first_period.year:
+        return None
+    rng = _rng(seed, "annual", form.code, ent.index, year)
+    period = Period(year, 0)
+    due, lock = due_date(form, period), lock_date(form, period)
+    opens = dt.datetime(year + 1, 1, 2, 8, 30, tzinfo=tz)
+    lock_end = dt.datetime(lock.year, lock.month, lock.day, 23, 0, tzinfo=tz)
+    horizon = as_of - dt.timedelta(minutes=5)
+    if horizon <= opens:
+        return None
+    abandoned = False
+    if rng.random() < min(0.01 + ent.p_missing * 0.6, 0.2):
+        if rng.random() >= 0.35:
+            return None
+        abandoned = True
+    if rng.random() < ent.p_late:
+        submitted = _moment(due + dt.timedelta(days=rng.randint(1, max(form.lock_after_days - 2, 1))), rng, tz)
+    else:
+        window = (due - opens.date()).days
+        submitted = _moment(opens.date() + dt.timedelta(days=round(window * rng.random() ** 0.6)), rng, tz)
+    created = max(opens, submitted - dt.timedelta(minutes=rng.randint(60, 21 * 24 * 60)))
+    if created > horizon:
+        return None  # not started yet
+    if abandoned or submitted > horizon:
+        return ReportPlan(Status.DRAFT, False, [], created, history=[["create", created.isoformat()]])
+
+    events: list[list] = [["create", created]]
+    reason = ""
+    if rng.random() < ent.p_returned * 1.5:  # returned once, corrected and resubmitted
+        back = _after(submitted, rng, 0.5, 8)
+        again = _after(back, rng, 0.2, 6)
+        if again < lock_end:
+            reason = rng.choice(ANNUAL_RETURN_REASONS.get(form.code, RETURN_REASONS[:1])).format(n=1)
+            events += [["submit", submitted], ["return", back, reason]]
+            submitted = again
+    events.append(["submit", submitted])
+    if rng.random() >= 0.05:  # a few are never reviewed
+        approved = _after(submitted, rng, 0.2, 12)
+        events.append(["approve", approved])
+        if ent.two_level:
+            events.append(["accept", _after(approved, rng, 0.2, 8)])
+    events = [e for e in events if e[1] <= horizon]  # what has happened by now
+
+    last = events[-1][0]
+    status = {"create": Status.DRAFT, "submit": Status.SUBMITTED, "return": Status.RETURNED,
+              "approve": Status.APPROVED if ent.two_level else Status.ACCEPTED, "accept": Status.ACCEPTED}[last]
+    if status == Status.ACCEPTED and as_of.date() > lock:  # the daily lock job has run since
+        events.append(["lock", max(dt.datetime(lock.year, lock.month, lock.day, 2, 0, tzinfo=tz)
+                                   + dt.timedelta(days=1), events[-1][1] + dt.timedelta(hours=1))])
+        status = Status.LOCKED
+    _fit_before(events, as_of - dt.timedelta(minutes=1))
+    times = {e[0]: e[1] for e in events}
+    plan = ReportPlan(status, False, [], times["create"], submitted_at=times.get("submit"),
+                      approved_at=times.get("approve"), accepted_at=times.get("accept"),
+                      return_reason=reason if status == Status.RETURNED else "",
+                      history=[[e[0], e[1].isoformat(), *e[2:]] for e in events])
+    if status in (Status.ACCEPTED, Status.LOCKED) and not ent.two_level:
+        plan.accepted_at = plan.approved_at  # single-level: the approval is the acceptance
+    return plan
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Writing
 # --------------------------------------------------------------------------------------------------------------
 
@@ -945,6 +1360,150 @@ def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple], batch_size:
             cursor.executemany(sql, rows[start:start + batch_size])
 
 
+ANNUAL_FORMS = ("basic", "fats_in", "fats_out")
+
+
+def write_annual(plans: Sequence[EnterprisePlan], years: Sequence[int], year_trade: Mapping[tuple[int, int], YearTrade],
+                 *, seed: int, as_of: dt.datetime, tz, ent_ids: Mapping[str, int], bureaus: Mapping[str, int],
+                 say=None) -> Counter:
+    """Write the annual forms of `years` for the key-contact enterprises: a basic registration each, inward FATS
+    for the foreign- and HMT-invested (controlled from outside the mainland), outward FATS for the domestic ones
+    with affiliates abroad. `year_trade` holds their reported monthly trade by (enterprise index, year). Forms that
+    are not set up (or inactive) are left out. Returns counts."""
+    from tradepilot.core.models import AuditLog, Country, Industry, ServiceCategory
+    from tradepilot.reporting.models import (
+        BasicRegistration,
+        FatsInward,
+        FatsInwardServiceSales,
+        FatsOutwardAffiliate,
+        Report,
+        ReportForm,
+    )
+
+    counts: Counter = Counter()
+    forms = {f.code: f for f in ReportForm.objects.filter(code__in=ANNUAL_FORMS, is_active=True)}
+    if not forms or not years:
+        return counts
+    industry_ids = dict(Industry.objects.values_list("code", "pk"))
+    country_ids = dict(Country.objects.values_list("alpha2", "pk"))
+    components = dict(ServiceCategory.objects.filter(level=1).values_list("code", "pk"))
+    service_names = dict(ServiceCategory.objects.values_list("code", "name_zh"))
+    filers = [p for p in plans if p.is_key_contact and p.flows]
+    profiles = {p.index: annual_profile(p, seed) for p in filers}
+
+    for year in years:
+        planned: list[tuple[EnterprisePlan, object, ReportPlan, object]] = []
+        for ent in filers:
+            if year < ent.first_period.year:
+                continue
+            profile = profiles[ent.index]
+            activity = industry_ids.get(ent.industry_code)
+            scale = annual_scale(ent, year, profile, year_trade.get((ent.index, year)), seed)
+            for code in ANNUAL_FORMS:
+                form = forms.get(code)
+                if form is None:
+                    continue
+                if code == "basic":
+                    content = plan_basic(ent, profile, scale, service_names)
+                elif code == "fats_in":
+                    if ent.registration_type == "domestic" or activity is None:
+                        continue
+                    content = plan_fats_in(ent, year, profile, scale, seed)
+                else:
+                    content = plan_fats_out(ent, year, profile, scale, seed)
+                    if not content:
+                        continue
+                rp = plan_annual_report(ent, form, year, seed=seed, as_of=as_of, tz=tz)
+                if rp is None:
+                    continue
+                if rp.status == Status.DRAFT and _rng(seed, "annual-draft", code, ent.index, year).random() < 0.3:
+                    content = None  # opened, nothing entered yet
+                planned.append((ent, form, rp, content))
+
+        reports = []
+        for ent, form, rp, _content in planned:
+            approver = bureaus.get(ent.approval_region_code)
+            acceptor = bureaus.get(ent.province_code) if ent.two_level else approver
+            reports.append(Report(
+                enterprise_id=ent_ids[ent.uscc], form_id=form.pk, year=year, month=0, status=rp.status,
+                nil_return=False, created=rp.created, submitted_at=rp.submitted_at, approved_at=rp.approved_at,
+                accepted_at=rp.accepted_at, approved_by_id=approver if rp.approved_at else None,
+                accepted_by_id=acceptor if rp.accepted_at else None, return_reason=rp.return_reason,
+            ))
+        Report.objects.bulk_create(reports, batch_size=500)
+        if any(r.pk is None for r in reports):  # backends that do not return ids
+            ids = {(e, f): pk for e, f, pk in Report.objects.filter(year=year, month=0, is_current=True)
+                   .values_list("enterprise_id", "form_id", "pk")}
+            for r in reports:
+                r.pk = r.id = ids[(r.enterprise_id, r.form_id)]
+
+        basics, fats, fats_components, affiliates = [], [], [], []
+        for (_ent, form, _rp, content), report in zip(planned, reports, strict=True):
+            if content is None:
+                continue
+            if form.code == "basic":
+                basics.append(BasicRegistration(
+                    report_id=report.pk, name=content["name"], industry_id=industry_ids.get(content["industry"]),
+                    registration_type=content["registration_type"], foreign_share=content["foreign_share"],
+                    employees=content["employees"], registered_capital=content["registered_capital"],
+                    main_services=content["main_services"][:300], contact_name=content["contact_name"],
+                    contact_phone=content["contact_phone"], contact_email=content["contact_email"],
+                ))
+            elif form.code == "fats_in":
+                fats.append(FatsInward(
+                    report_id=report.pk, ultimate_parent_country_id=country_ids[content["ultimate_parent_country"]],
+                    activity_id=industry_ids[content["activity"]], employment=content["employment"],
+                    **{k: content[k] for k in ("turnover", "services_sales", "compensation", "value_added",
+                                               "exports", "imports", "total_assets", "rd_expenditure")},
+                ))
+                fats_components.append(content["services_sales_by_component"])
+            else:
+                affiliates += [
+                    FatsOutwardAffiliate(
+                        report_id=report.pk, name=row["name"], host_country_id=country_ids[row["host_country"]],
+                        activity_id=industry_ids[row["activity"]], turnover=row["turnover"],
+                        employment=row["employment"], total_assets=row["total_assets"], net_profit=row["net_profit"],
+                        ownership_share=row["ownership_share"],
+                    )
+                    for row in content
+                ]
+        BasicRegistration.objects.bulk_create(basics, batch_size=500)
+        FatsInward.objects.bulk_create(fats, batch_size=500)
+        if any(f.pk is None for f in fats):
+            ids = dict(FatsInward.objects.filter(report_id__in=[f.report_id for f in fats])
+                       .values_list("report_id", "pk"))
+            for f in fats:
+                f.pk = f.id = ids[f.report_id]
+        FatsInwardServiceSales.objects.bulk_create([
+            FatsInwardServiceSales(fats_id=f.pk, service_id=components[code], amount=amount)
+            for f, by_component in zip(fats, fats_components, strict=True)
+            for code, amount in by_component.items()
+        ], batch_size=500)
+        FatsOutwardAffiliate.objects.bulk_create(affiliates, batch_size=500)
+
+        AuditLog.objects.bulk_create([
+            AuditLog(
+                timestamp=rp.last_event, actor=None, action="seed", object_type="reporting.report",
+                object_id=str(report.pk), object_repr=f"{ent.name} {year} v1"[:300],
+                enterprise_id=report.enterprise_id, report_id=report.pk,
+                changes={"status": [None, rp.status], "history": rp.history, "form": form.code,
+                         "content": content is not None},
+                reason=f"Synthetic demo data (seed {seed})",
+            )
+            for (ent, form, rp, content), report in zip(planned, reports, strict=True)
+        ], batch_size=500)
+        by_form = Counter(form.code for _e, form, _rp, _c in planned)
+        counts["annual_reports"] += len(reports)
+        counts["basic_registrations"] += len(basics)
+        counts["fats_inward"] += len(fats)
+        counts["fats_outward"] += by_form["fats_out"]
+        counts["fats_outward_affiliates"] += len(affiliates)
+        if say is not None:
+            say(f"{year} annual: {by_form['basic']} basic registrations, {by_form['fats_in']} inward FATS, "
+                f"{by_form['fats_out']} outward FATS ({len(affiliates)} affiliates)")
+    return counts
+
+
 def region_infos() -> dict[str, RegionInfo]:
     from tradepilot.core.models import Region
 
@@ -1038,6 +1597,8 @@ def generate(enterprises: int, months: int, seed: int, end_period: Period | None
     rules = list(ValidationRule.objects.filter(form=form, is_active=True).order_by("code"))
     history: dict[int, dict[Period, Totals]] = {p.index: {} for p in plans}
     problems: Counter = Counter()
+    years = annual_years(period_list)
+    year_trade: dict[tuple[int, int], YearTrade] = {}
     with transaction.atomic():
         counts["exchange_rates"] = ensure_rates(period_list)
         ent_objs = [
@@ -1100,6 +1661,12 @@ def generate(enterprises: int, months: int, seed: int, end_period: Period | None
                     return_reason=rp.return_reason, explanations=explanations,
                 ))
                 counts["explained_reports"] += bool(explanations)
+            if period.year in years:  # for the annual forms
+                cny_per_usd = rates.rates["USD"]
+                for (ent, rp), usd in zip(planned, usd_values, strict=True):
+                    if rp.status in REPORTED:
+                        year_trade.setdefault((ent.index, period.year), YearTrade()).add_month(
+                            period.month, rp.lines, usd, cny_per_usd)
             Report.objects.bulk_create(report_objs, batch_size=500)
             if any(r.pk is None for r in report_objs):  # backends that do not return ids
                 ids = dict(Report.objects.filter(form=form, year=period.year, month=period.month, is_current=True)
@@ -1135,6 +1702,10 @@ def generate(enterprises: int, months: int, seed: int, end_period: Period | None
             counts["audit_entries"] += len(report_objs)
             say(f"{period}: {len(report_objs)} reports, {n_lines} lines")
 
+        annual = write_annual(plans, years, year_trade, seed=seed, as_of=as_of, tz=tz, ent_ids=ent_ids,
+                              bureaus=bureaus, say=say)
+        counts["audit_entries"] += annual["annual_reports"]
+
     result = {
         "enterprises": counts["enterprises"],
         "key_contacts": counts["key_contacts"],
@@ -1142,6 +1713,11 @@ def generate(enterprises: int, months: int, seed: int, end_period: Period | None
         "periods": len(period_list),
         "reports": counts["reports"],
         "lines": counts["lines"],
+        "annual_reports": annual["annual_reports"],
+        "basic_registrations": annual["basic_registrations"],
+        "fats_inward": annual["fats_inward"],
+        "fats_outward": annual["fats_outward"],
+        "fats_outward_affiliates": annual["fats_outward_affiliates"],
         "exchange_rates": counts["exchange_rates"],
         "audit_entries": counts["audit_entries"],
     }

@@ -411,12 +411,48 @@ def test_singleton_cell_needs_a_third_suppression_in_its_line():
     assert insider_exposed(table, rectangle) == exposed
 
     protection = protect_table(*table)
-    assert protection.reason(cell_key(2, 2)) == FEW
-    assert SINGLETON in protection.suppressed.values()
-    assert rectangle < set(protection.suppressed)
+    # Step 3 puts the third suppression in the singleton's own lines: (2, 3) in row 2, (1, 2) in column 2.
+    assert protection.suppressed == {
+        cell_key(1, 1): SECONDARY, cell_key(1, 2): SINGLETON, cell_key(1, 3): SECONDARY,
+        cell_key(2, 1): SECONDARY, cell_key(2, 2): FEW, cell_key(2, 3): SINGLETON,
+        cell_key(3, 1): SECONDARY, cell_key(3, 2): SECONDARY,
+    }
     assert recoverable(protection, *table) == set()
     assert singleton_recoverable(protection, *table) == {}
     assert insider_exposed(table, protection.suppressed) == {}
+
+
+def test_singleton_exposure_across_lines_is_caught_by_the_exact_check():
+    """The single contributor of (1, 3) computes (3, 1) although no line holds just the two of them.
+
+    Suppressed: the block rows 1-2 × columns 1-2, the cycle (3,3) – column 3 – total – row 3, and the two cells
+    (1, 3) and (3, 1) joining them. Knowing (1, 3), rows 1 + 2 minus column 2 give (1, 1) + (2, 1), and column 1
+    then gives (3, 1).
+    """
+    micro = {key: spread(f"e{key[0]}{key[1]}", 10, 2) for key in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1)]}
+    micro[(1, 3)] = {"alone": 10}
+    micro[(2, 3)] = {"p": 3, "q": 3, "r": 4}
+    micro[(3, 2)] = {"u": 3, "v": 3, "w": 4}
+    micro[(3, 3)] = {"giant": 1000, "small": 5}
+    table = aggregate(micro)
+    primary = Table.two_way(*table).primary()
+    assert set(primary) == {cell_key(r, c) for r, c in micro} - {cell_key(2, 3), cell_key(3, 2)} | {
+        row_key(3), col_key(3), TOTAL_KEY}
+    stats = published(*table)
+    for eq in equations(*table):          # step 3 sees nothing: no line with a singleton and one other
+        hidden = [k for k in eq if k in primary]
+        assert len(hidden) != 1
+        assert not (len(hidden) == 2 and any(stats[k].contributors == 1 for k in hidden))
+    assert recoverable(primary, *table) == set()
+    assert singleton_recoverable(primary, *table) == {cell_key(1, 3): {cell_key(3, 1)}}
+    assert insider_exposed(table, primary) == {cell_key(1, 3): {cell_key(3, 1)}}
+
+    protection = protect_table(*table)
+    assert set(protection.suppressed) == set(primary) | {cell_key(3, 2)}
+    assert protection.reason(cell_key(3, 2)) == SINGLETON
+    assert singleton_recoverable(protection, *table) == {}
+    assert insider_exposed(table, protection.suppressed) == {}
+    assert recoverable(protection, *table) == set()
 
 
 def test_two_singletons_in_a_series():
@@ -459,7 +495,7 @@ def test_grand_total_without_margins_is_an_equation():
 def test_ties_are_broken_by_key_order_and_result_is_deterministic():
     values = dict.fromkeys([(r, c) for r in "abc" for c in "xyz"], 40)
     del values[("b", "y")]
-    table = three_by_three_labelled(values, {("b", "y"): {"giant": 200, "s1": 10, "s2": 10, "s3": 10}})
+    table = three_by_three(values, {("b", "y"): {"giant": 200, "s1": 10, "s2": 10, "s3": 10}})
     protection = protect_table(*table)
     assert protection.suppressed == {
         cell_key("a", "x"): SECONDARY, cell_key("a", "y"): SECONDARY,
@@ -471,23 +507,6 @@ def test_ties_are_broken_by_key_order_and_result_is_deterministic():
         shuffled = [dict(rnd.sample(list(m.items()), len(m))) for m in (cells, row_totals, col_totals)]
         again = protect_table(shuffled[0], shuffled[1], shuffled[2], grand_total)
         assert list(again.suppressed.items()) == list(protection.suppressed.items())
-
-
-def three_by_three_labelled(values, overrides):
-    micro = {key: spread(f"e{key[0]}{key[1]}", value, 4) for key, value in values.items()}
-    micro.update(overrides)
-    return aggregate(micro)
-
-
-def test_incomparable_labels_are_ordered_deterministically():
-    micro = {(r, c): spread(f"e{r}{c}", 40, 4) for r in (1, "two", None) for c in ("x", 2)}
-    micro[("two", 2)] = {"alone": 40}
-    cells, row_totals, col_totals, grand_total = aggregate_unsorted(micro)
-    first = protect_table(cells, row_totals, col_totals, grand_total)
-    again = protect_table(dict(reversed(cells.items())), dict(reversed(row_totals.items())),
-                          dict(reversed(col_totals.items())), grand_total)
-    assert list(first.suppressed.items()) == list(again.suppressed.items())
-    assert recoverable(first, cells, row_totals, col_totals, grand_total) == set()
 
 
 def aggregate_unsorted(micro):
@@ -505,6 +524,17 @@ def aggregate_unsorted(micro):
     cells = {key: CellStat.from_contributions(v.values()) for key, v in micro.items()}
     return (cells, {r: total(lambda a, _b, r=r: a == r) for r in rows},
             {c: total(lambda _a, b, c=c: b == c) for c in cols}, total(lambda _a, _b: True))
+
+
+def test_incomparable_labels_are_ordered_deterministically():
+    micro = {(r, c): spread(f"e{r}{c}", 40, 4) for r in (1, "two", None) for c in ("x", 2)}
+    micro[("two", 2)] = {"alone": 40}
+    cells, row_totals, col_totals, grand_total = aggregate_unsorted(micro)
+    first = protect_table(cells, row_totals, col_totals, grand_total)
+    again = protect_table(dict(reversed(cells.items())), dict(reversed(row_totals.items())),
+                          dict(reversed(col_totals.items())), grand_total)
+    assert list(first.suppressed.items()) == list(again.suppressed.items())
+    assert recoverable(first, cells, row_totals, col_totals, grand_total) == set()
 
 
 def test_inconsistent_tables_are_rejected():
@@ -569,7 +599,7 @@ def random_tables(draw):
     return cells, row_totals, col_totals, grand_total
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(random_tables())
 def test_random_tables_are_protected(table):
     protection = protect_table(*table)
@@ -588,7 +618,7 @@ def test_random_tables_are_protected(table):
     assert all(n != 1 for n in line_counts(table, protection.suppressed))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(random_tables(), st.randoms(use_true_random=False))
 def test_recoverable_agrees_with_independent_check(table, rnd):
     stats = published(*table)

@@ -131,6 +131,12 @@ WEB: dict[str, tuple] = {
     "POST reporting:import_preview":      (D,  M,       M,      M,     M,     M,     M,     O,     M),
     "GET reporting:template":             (D,  O,       O,      O,     O,     O,     O,     O,     O),
     "GET reporting:form_template":        (D,  O,       O,      O,     O,     O,     O,     O,     O),
+    # dashboards drilled down to Beijing: bureaus of other regions get 404; enterprises have no dashboards
+    "GET analytics:dashboard":            (D,  O,       O,      O,     O,     M,     M,     D,     D),
+    "GET analytics:download":             (D,  O,       O,      O,     O,     M,     M,     D,     D),
+    "GET analytics:indicators":           (D,  O,       O,      O,     O,     O,     O,     D,     D),
+    # the anomaly list is for reviewers (each bureau within its region)
+    "GET analytics:anomalies":            (D,  O,       O,      D,     O,     O,     O,     D,     D),
     # the API's own pages (not operations): the schema and docs are public; the root is a 404 placeholder
     "GET api:openapi-json":               (O,  O,       O,      O,     O,     O,     O,     O,     O),
     "GET api:openapi-view":               (O,  O,       O,      O,     O,     O,     O,     O,     O),
@@ -184,6 +190,10 @@ API: dict[str, tuple] = {
     "GET /completeness":                        (D,  O,       O,      O,     O,     O,     O,     O,     O),
     "GET /completeness/non-reporters":          (D,  O,       O,      D,     O,     O,     O,     O,     O),
     "POST /completeness/remind":                (D,  O,       D,      D,     O,     M,     M,     D,     D),
+    "GET /analytics/indicators":                (D,  O,       O,      O,     O,     O,     O,     D,     D),
+    # drilled down to Beijing, as the dashboard rows
+    "GET /analytics/headline":                  (D,  O,       O,      O,     O,     M,     M,     D,     D),
+    "GET /analytics/panels/{name}":             (D,  O,       O,      O,     O,     M,     M,     D,     D),
     # role check (bureaus, ministry) before the scope check
     "POST /lock-exceptions":                    (D,  O,       D,      D,     O,     M,     M,     D,     D),
 }
@@ -477,6 +487,11 @@ WEB_OPS: dict[str, Op] = {
         lambda c: c.web().post(reverse("reporting:remind"), {"period": PERIOD, "region": "110000"}),
         judge=reminded_ent_bj),
     "GET reporting:ministry_overview": Op(lambda c: c.web().get(reverse("reporting:ministry_overview"))),
+    "GET analytics:dashboard": Op(lambda c: c.web().get(reverse("analytics:dashboard"), {"region": "110000"})),
+    "GET analytics:download": Op(lambda c: c.web().get(reverse("analytics:download", args=["components", "csv"]),
+                                                       {"region": "110000"})),
+    "GET analytics:indicators": Op(lambda c: c.web().get(reverse("analytics:indicators"))),
+    "GET analytics:anomalies": Op(lambda c: c.web().get(reverse("analytics:anomalies"))),
     "GET reporting:rates": Op(lambda c: c.web().get(reverse("reporting:rates"))),
     "POST reporting:rates": Op(
         lambda c: c.web().post(reverse("reporting:rates"), {"file": rates_csv()}),
@@ -564,6 +579,9 @@ API_OPS: dict[str, Op] = {
     "GET /exchange-rates": Op(lambda c: c.api("GET", "/exchange-rates", {"period": PERIOD})),
     "POST /exchange-rates/upload": Op(lambda c: c.api("POST", "/exchange-rates/upload", files={"file": rates_csv()})),
     "GET /completeness": Op(lambda c: c.api("GET", "/completeness", {"period": PERIOD})),
+    "GET /analytics/indicators": Op(lambda c: c.api("GET", "/analytics/indicators")),
+    "GET /analytics/headline": Op(lambda c: c.api("GET", "/analytics/headline", {"region": "110000"})),
+    "GET /analytics/panels/{name}": Op(lambda c: c.api("GET", "/analytics/panels/components", {"region": "110000"})),
     "GET /completeness/non-reporters": Op(lambda c: c.api("GET", "/completeness/non-reporters", {"period": PERIOD})),
     "POST /completeness/remind": Op(
         lambda c: c.api("POST", f"/completeness/remind?period={PERIOD}&region=110000"),

@@ -59,7 +59,7 @@
       tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
       legend: {top: 0},
       grid: {left: 8, right: 24, top: 28, bottom: 8, containLabel: true},
-      xAxis: {type: "value", name: t.usd_m},
+      xAxis: {type: "value", name: t.usd_m, nameLocation: "middle", nameGap: 24},
       yAxis: {type: "category", data: rows.map((r) => r.label)},
       series: [
         {name: t.exports, type: "bar", data: rows.map((r) => million(r.exports))},

@@ -8,6 +8,8 @@ Idempotent: data is generated only into a database without enterprises, and exis
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -190,6 +192,11 @@ class Command(BaseCommand):
 
         names = self._ensure_enterprise_user()
         locked = lock_due_reports()
+        self.stdout.write("Building the analytics store …")
+        from tradepilot.analytics.store import rebuild
+
+        totals = rebuild()
+        self.stdout.write(f"  {sum(totals.values()):,} fact rows.")
         self.stdout.write(f"Locked {locked} report{'s' if locked != 1 else ''} whose period has passed its lock "
                           f"date. Ready in {time.monotonic() - start:.1f} s.")
 
@@ -208,7 +215,18 @@ class Command(BaseCommand):
 
         if options["no_serve"]:
             return
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
+        worker = self._start_worker()
+        try:
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+    def _start_worker(self) -> subprocess.Popen:
+        """The background task worker (analytics refresh after approvals), beside the development server."""
+        self.stdout.write("Starting the background task worker (db_worker) …")
+        return subprocess.Popen([sys.executable, "-m", "tradepilot.cli", "db_worker", "--interval", "0.5",
+                                 "--no-startup-delay"], env={**os.environ, "TRADEPILOT_MODE": "demo"})
 
     def _port(self, value: int | None) -> int:
         if value is None:

@@ -1,0 +1,123 @@
+"""Issue 3's first promise, in a real browser: a report approved by a bureau appears in the national dashboard
+within seconds, through the real background worker (django-tasks' database backend, running in a thread here)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from conftest import login
+
+from tradepilot.conftest import make_user
+from tradepilot.core.models import Role
+from tradepilot.reporting.models import MonthlyLine, Report, Status
+from tradepilot.reporting.periods import Period
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def analytics_world(transactional_db, reference, settings, tmp_path, fixed_today):
+    from tradepilot.analytics import store
+    from tradepilot.core.demo_data import generate
+
+    settings.ANALYTICS_ROOT = tmp_path / "analytics"
+    generate(40, 14, seed=5, end_period=Period(2026, 9))
+    store.rebuild()
+    make_user("ministry", Role.MINISTRY)
+    make_user("bureau-beijing", Role.BUREAU, region="110000")
+
+
+@pytest.fixture
+def worker(analytics_world):
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    w = Worker(queue_names=["default"], interval=0.2, batch=False, backend_name="default", startup_delay=False,
+               max_tasks=None, worker_id="browser-test", excluded_queue_names=[])
+    def run():
+        from django.db import OperationalError
+
+        # The test database is SQLite's shared-cache memory database, whose table locks do not wait (the live
+        # server may be writing): try again, as a worker on a real database would simply have waited.
+        while w.running:
+            try:
+                w.run()
+            except OperationalError:
+                time.sleep(0.1)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield w
+    w.running = False
+    thread.join(timeout=5)
+
+
+def kpi(page, code: str) -> str:
+    box = page.locator(f"#headline .kpi[data-code={code}] b")
+    box.wait_for()
+    return box.inner_text().strip()
+
+
+def test_approved_report_reaches_the_national_dashboard(live_server, analytics_world, worker, new_page, shots):
+    report = (Report.objects.filter(status=Status.SUBMITTED, year=2026, month=9, is_current=True,
+                                    enterprise__region__code="110000").first())
+    assert report is not None
+    added = sum(MonthlyLine.objects.filter(report=report, direction="X").values_list("usd_amount", flat=True),
+                Decimal(0))
+    assert added > 0
+
+    ministry = new_page()
+    login(ministry, live_server, "ministry")
+    url = f"{live_server.url}/analytics/?period=2026-09"
+    ministry.goto(url)
+    before = kpi(ministry, "exports")
+    ministry.locator("#panel-components table").first.wait_for(state="attached")
+    ministry.screenshot(path=str(shots / "dashboard-national.png"), full_page=True)
+
+    bureau = new_page()
+    login(bureau, live_server, "bureau-beijing")
+    bureau.goto(f"{live_server.url}/reporting/reports/{report.pk}/")
+    with bureau.expect_navigation():
+        bureau.click("#approve")
+    report.refresh_from_db()
+    assert report.status == Status.ACCEPTED
+
+    # The ministry reloads until the figure moves (the worker refreshes the partition in the background).
+    deadline = time.monotonic() + 10
+    after = before
+    while time.monotonic() < deadline and after == before:
+        time.sleep(0.5)
+        ministry.goto(url)
+        after = kpi(ministry, "exports")
+    assert after != before, "the approval did not reach the dashboard"
+    from tradepilot.analytics import queries
+    from tradepilot.analytics.queries import Filter
+
+    exports = queries.total(Filter(start=202609, end=202609, direction="X"))
+    assert after.replace(",", "") == f"{exports / Decimal(1_000_000):.2f}"
+
+
+def test_bureau_drills_down_and_downloads(live_server, analytics_world, new_page, shots):
+    page = new_page()
+    login(page, live_server, "bureau-beijing")
+    page.goto(f"{live_server.url}/analytics/?period=2026-06")
+    assert "北京" in page.locator(".crumbs").inner_text()
+    page.locator("#panel-components details summary").click()
+    table = page.locator("#panel-components table")
+    table.wait_for()
+    assert table.locator("tbody tr").count() > 0
+    assert page.locator("#panel-components canvas").count() == 1
+    with page.expect_download() as info:
+        page.locator("#panel-components .downloads a", has_text="XLSX").click()
+    assert info.value.suggested_filename == "components-2026-06.xlsx"
+    page.screenshot(path=str(shots / "dashboard-bureau.png"), full_page=True)
+    # Another province is out of the bureau's scope.
+    response = page.goto(f"{live_server.url}/analytics/?region=330000")
+    assert response.status == 404
+    # English on request.
+    page.goto(f"{live_server.url}/analytics/?period=2026-06")
+    page.locator("form.lang button").click()
+    page.wait_for_load_state()
+    assert "Service trade dashboard" in page.locator("h1").inner_text()
