@@ -333,3 +333,12 @@ def test_no_match_state(trade, world, english):
 
 def test_every_kind_has_a_label():
     assert set(KINDS) == {SEASONAL, JUMP, PARTNER_SHIFT, CATEGORY_SHIFT, MISSING, GAPS}
+
+
+def test_zz_dump(trade, world, english):
+    login(english, world.bureau_bj)
+    html = english.get(url()).content.decode()
+    open("/tmp/anom/page_en.html", "w").write(html)
+    login(english, world.ministry)
+    english.cookies["django_language"] = "zh-hans"
+    open("/tmp/anom/page_zh.html", "w").write(english.get(url(), {"page": 1}).content.decode())
