@@ -218,11 +218,12 @@ def _direction_table(ctx: DashboardContext, flt: Filter, dim: str, name: str, ti
         x, m = t.value(r, "X"), t.value(r, "M")
         x = Decimal(0) if x is None and ("cell", r, "X") not in t.suppressed else x
         m = Decimal(0) if m is None and ("cell", r, "M") not in t.suppressed else m
-        rows.append({"code": r, "label": t.row_label(r), "exports": x, "imports": m,
-                     "total": t.row_totals.get(r),
-                     "balance": None if x is None or m is None else x - m})
+        total = t.row_totals.get(r)
+        rows.append({"code": r, "label": t.row_label(r), "exports": x, "imports": m, "total": total,
+                     "balance": None if x is None or m is None else x - m,
+                     "share": indicators.share(total, t.grand_total)})
     columns = [Column("label", _("Item"), "text"), Column("exports", _("Exports")), Column("imports", _("Imports")),
-               Column("total", _("Total")), Column("balance", _("Balance"))]
+               Column("total", _("Total")), Column("balance", _("Balance")), Column("share", _("Share"), "%")]
     note = _ytd_note(ctx) if flt.start != ctx.start else ""
     return Panel(name, title, columns, rows, note, t.suppressed_count)
 
@@ -317,10 +318,54 @@ def panel_registration(ctx):
     return _direction_table(ctx, _ytd(ctx), "registration_type", "registration", _("By registration type"))
 
 
+def fats_year(ctx: DashboardContext, dataset) -> int | None:
+    """The latest year with FATS records up to the dashboard's month."""
+    rows = queries.cells(ctx.filter.with_(years=()), ["year"], dataset=dataset, measure="employment")
+    years = [int(c.key[0]) for c in rows if int(c.key[0]) <= ctx.period // 100]
+    return max(years) if years else None
+
+
+def _fats_panel(ctx: DashboardContext, dataset, dim: str, measures: list[tuple[str, str, str]], name: str,
+                title: str) -> Panel:
+    year = fats_year(ctx, dataset)
+    columns = [Column("label", _("Country or region"), "text")] + [Column(k, t, u) for k, t, u in measures]
+    if year is None:
+        return Panel(name, title, columns, [], _("No annual FATS data yet."))
+    flt = ctx.filter.with_(years=(year,))
+    found: dict[str, dict] = {}
+    suppressed = 0
+    for key, _title, unit in measures:
+        measure = "employment" if unit == "count" else f"{key}_cents"
+        t = tables.one_way(flt, dim, protect=ctx.protect, dataset=dataset, measure=measure, limit=20)
+        suppressed += t.suppressed_count
+        for r in t.rows:
+            found.setdefault(r, {"code": r, "label": t.row_label(r)})[key] = t.values.get(r)
+    rows = sorted(found.values(), key=lambda r: -(r.get(measures[0][0]) or 0))
+    return Panel(name, title, columns, rows, _("Year %(y)s; money in CNY 10k") % {"y": year}, suppressed)
+
+
+def panel_fats_in(ctx: DashboardContext) -> Panel:
+    from tradepilot.analytics.schema import FATS_INWARD
+
+    return _fats_panel(ctx, FATS_INWARD, "parent_country", [
+        ("services_sales", _("Sales of services"), "CNY 10k"), ("turnover", _("Turnover"), "CNY 10k"),
+        ("employment", _("Employment"), "count")], "fats_in",
+        _("Foreign affiliates (inward FATS) by ultimate controlling country"))
+
+
+def panel_fats_out(ctx: DashboardContext) -> Panel:
+    from tradepilot.analytics.schema import FATS_OUTWARD
+
+    return _fats_panel(ctx, FATS_OUTWARD, "host_country", [
+        ("turnover", _("Turnover"), "CNY 10k"), ("employment", _("Employment"), "count")], "fats_out",
+        _("Affiliates abroad (outward FATS) by host country"))
+
+
 PANELS: dict[str, Callable[[DashboardContext], Panel]] = {
     "series": panel_series, "components": panel_components, "services": panel_services,
     "partners": panel_partners, "world": panel_world, "regions": panel_regions, "pilot_areas": panel_pilot_areas,
     "pilot": panel_pilot, "modes": panel_modes, "registration": panel_registration,
+    "fats_in": panel_fats_in, "fats_out": panel_fats_out,
 }
 
 
@@ -334,15 +379,30 @@ def panel(name: str, ctx: DashboardContext) -> Panel:
 # --- headline -------------------------------------------------------------------------------------------------
 
 HEADLINE = ["exports", "imports", "balance", "ytd_exports", "ytd_imports", "ytd_balance", "yoy_exports",
-            "yoy_imports", "yoy_ytd_total", "ki_share", "pilot_share", "related_party_share", "top10_share", "hhi",
-            "enterprises"]
+            "yoy_imports", "yoy_ytd_total", "balance_change", "ki_share", "pilot_share", "related_party_share",
+            "top10_share", "hhi", "enterprises", "completeness", "timeliness", "systemic_coverage"]
 #: Indicators computed from few enterprises' data or from enterprise-level figures: shown to protected users only
 #: when the month's figures pass the disclosure rules.
 SENSITIVE = {"top10_share", "hhi"}
 
 
+def enterprises_in_view(ctx: DashboardContext):
+    """The enterprises the context covers (for counts of reporters; no trade values)."""
+    from tradepilot.enterprises.models import Enterprise
+
+    qs = Enterprise.objects.filter(is_active=True)
+    if ctx.filter.region_path:
+        qs = qs.filter(region__path__startswith=ctx.filter.region_path)
+    if ctx.pilot_area is not None:
+        qs = qs.filter(region__path__startswith=ctx.pilot_area.region.path)
+    if ctx.filter.registration_types:
+        qs = qs.filter(registration_type__in=ctx.filter.registration_types)
+    return qs
+
+
 def headline(ctx: DashboardContext) -> list[dict]:
     values = indicators.headline(ctx.filter.with_(direction=None), ctx.period)
+    values.update(indicators.coverage(enterprises_in_view(ctx), ctx.period))
     suppress = False
     if ctx.protect:
         from tradepilot.analytics import disclosure
@@ -356,7 +416,8 @@ def headline(ctx: DashboardContext) -> list[dict]:
     for code in HEADLINE:
         ind = indicators.INDICATORS[code]
         value = values.get(code)
-        hidden = suppress and (ind.unit == "USD" or ind.group in ("growth", "structure") or code in SENSITIVE)
+        hidden = suppress and ind.group != "coverage" and (
+            ind.unit == "USD" or ind.group in ("growth", "structure") or code in SENSITIVE)
         out.append({"code": code, "name": str(ind.name), "unit": ind.unit, "formula": str(ind.formula),
                     "value": None if hidden else value, "suppressed": hidden})
     return out

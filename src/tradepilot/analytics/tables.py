@@ -110,9 +110,11 @@ def two_way(flt: Filter, row_dim: str, col_dim: str, *, protect: bool, limit_row
     return table
 
 
-def one_way(flt: Filter, dim: str, *, protect: bool, limit: int | None = None, engine=None) -> Table:
-    found = {c.key[0]: c for c in queries.cells(flt, [dim], engine=engine)}
-    grand = queries.cells(flt, [], engine=engine)
+def one_way(flt: Filter, dim: str, *, protect: bool, limit: int | None = None, engine=None,
+            dataset=None, measure: str = "usd_cents") -> Table:
+    extra = {"measure": measure} | ({"dataset": dataset} if dataset is not None else {})
+    found = {c.key[0]: c for c in queries.cells(flt, [dim], engine=engine, **extra)}
+    grand = queries.cells(flt, [], engine=engine, **extra)
     rows = sorted(found, key=lambda r: -found[r].value)
     shown = rows[:limit] if limit is not None else rows
     table = Table(dim, None, shown, protected=protect)

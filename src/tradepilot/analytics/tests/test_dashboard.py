@@ -174,3 +174,23 @@ def test_every_panel_answers(users):
         p = panel(name, ctx)
         assert p.rows, name
         assert all(isinstance(v, (Decimal, int, str, type(None))) for r in p.rows for v in r.values()), name
+
+
+def test_fats_panels_equal_the_annual_reports(users):
+    from tradepilot.reporting.models import FatsInward, FatsOutwardAffiliate
+
+    ctx = context_from_params(users.ministry, {"period": "2026-06"})
+    inward = panel("fats_in", ctx)
+    assert inward.note.startswith("Year 2025")
+    records = FatsInward.objects.filter(report__year=2025, report__status__in=OFFICIAL, report__is_current=True)
+    assert records.exists(), "the generator files inward FATS for foreign-invested enterprises"
+    by_country: dict[str, Decimal] = {}
+    for country, sales in records.values_list("ultimate_parent_country__alpha2", "services_sales"):
+        by_country[country] = by_country.get(country, Decimal(0)) + sales
+    top = sorted(by_country.items(), key=lambda kv: -kv[1])[:20]
+    assert {r["code"]: r["services_sales"] for r in inward.rows} == dict(top)
+    outward = panel("fats_out", ctx)
+    employment = sum(FatsOutwardAffiliate.objects.filter(
+        report__year=2025, report__status__in=OFFICIAL, report__is_current=True).values_list("employment", flat=True))
+    assert sum(r["employment"] for r in outward.rows) <= employment
+    assert outward.rows

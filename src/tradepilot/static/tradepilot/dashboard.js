@@ -114,7 +114,21 @@
     };
   }
 
+  function measureOption(data) {
+    // Annual FATS tables: bars of the first measure in its own unit (CNY 10k or persons).
+    const col = data.columns[1];
+    const rows = data.rows.slice().reverse();
+    return {
+      tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+      grid: {left: 8, right: 24, top: 16, bottom: 8, containLabel: true},
+      xAxis: {type: "value", name: col.unit, nameLocation: "middle", nameGap: 24},
+      yAxis: {type: "category", data: rows.map((r) => r.label)},
+      series: [{name: col.title, type: "bar", data: rows.map((r) => num(r[col.key]))}],
+    };
+  }
+
   function option(name, data) {
+    if (name === "fats_in" || name === "fats_out") return measureOption(data);
     if (name === "series") return seriesOption(data);
     if (name === "pilot") return pilotOption(data);
     if (name === "services") return treemapOption(data, "component", "component_label");
