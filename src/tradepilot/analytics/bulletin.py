@@ -28,7 +28,7 @@ from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
@@ -146,8 +146,12 @@ def _ytd_filter(ctx: DashboardContext):
 
 
 def _direction_section(ctx: DashboardContext, dim: str, name: str, title: str, *, limit: int | None = None,
-                       order: Sequence | None = None, note: str = "") -> Section:
-    """A year-to-date table of `dim` by exports, imports, total and balance, with a total line (when complete)."""
+                       order: Sequence | str = "code", note: str = "") -> Section:
+    """A year-to-date table of `dim` by exports, imports, total and balance, with a total line (when complete).
+
+    `order`: "code", "rank" (by total trade, but confidential rows last, by code: a suppressed row placed between
+    two published ones would give away bounds for its value) or a list of codes.
+    """
     t = tables.two_way(_ytd_filter(ctx), dim, "direction", protect=True, limit_rows=limit)
     columns = [(_("Exports"), "USD"), (_("Imports"), "USD"), (_("Total"), "USD"), (_("Balance"), "USD")]
     section = Section(name, title, columns, note=note, suppressed=t.suppressed_count)
@@ -158,7 +162,13 @@ def _direction_section(ctx: DashboardContext, dim: str, name: str, title: str, *
             value = Decimal(0)     # an empty cell is a true zero
         return value
 
-    rows = t.rows if order is None else [r for r in order if r in t.rows] + [r for r in t.rows if r not in order]
+    if order == "code":
+        rows = sorted(t.rows, key=str)
+    elif order == "rank":
+        rows = ([r for r in t.rows if t.row_totals.get(r) is not None]
+                + sorted((r for r in t.rows if t.row_totals.get(r) is None), key=str))
+    else:
+        rows = [r for r in order if r in t.rows] + sorted((r for r in t.rows if r not in order), key=str)
     for r in rows:
         x, m = part(r, "X"), part(r, "M")
         section.rows.append(Row(t.row_label(r), [_money(x), _money(m), _money(t.row_totals.get(r)),
@@ -224,9 +234,10 @@ def build(user, params) -> Bulletin:
 
     # Key tables (year to date) and the monthly series behind the chart.
     sections = [_direction_section(ctx, "component", "components", _("By EBOPS component"),
-                                   order=sorted(_component_codes(ctx)), note=ytd_note),
-                _direction_section(ctx, "partner", "partners", _("Top 10 partners"), limit=10,
-                                   note=ytd_note + " " + _("Partners ranked by total trade."))]
+                                   note=ytd_note),
+                _direction_section(ctx, "partner", "partners", _("Top 10 partners"), limit=10, order="rank",
+                                   note=ytd_note + " " + _("Partners ranked by total trade; confidential ones "
+                                                           "follow, by ISO code."))]
     sections.append(_regions_section(ctx, ytd_note))
     if ctx.level != "pilot_area":
         sections.append(_direction_section(ctx, "is_pilot", "pilot", _("Pilot areas and other regions"),
@@ -262,10 +273,13 @@ def build(user, params) -> Bulletin:
                          (_("Total"), ("total", "yoy_total", "ytd_total", "yoy_ytd_total")),
                          (_("Balance"), ("balance", None, "ytd_balance", None))):
         headline.rows.append(Row(title, [figures[c] if c else Figure(None, "%") for c in codes], code=codes[0]))
-    other = Section("other", _("Other indicators"), [(_("Value"), "")], note=ytd_note)
+    other = Section("other", _("Other indicators"), [(pgettext("bulletin table column", "Value"), "")],
+                    note=_("Shares and the change in the balance: %(ytd)s; reporting enterprises: %(month)s.") % {
+                        "ytd": ytd_label, "month": month})
     for code in OTHER_FIGURES:
         ind = INDICATORS[code]
-        other.rows.append(Row(f"{ind.name} ({ind.unit})", [figures[code]], code=code))
+        unit = f" ({ind.unit})" if ind.unit in ("USD", "%") else ""
+        other.rows.append(Row(f"{ind.name}{unit}", [figures[code]], code=code))
 
     components = sections[0]
     charts = [
@@ -284,12 +298,6 @@ def build(user, params) -> Bulletin:
                                                                            ytd_hidden),
         figures=figures, headline=headline, other=other, monthly=monthly, sections=sections, charts=charts,
         notes=_notes())
-
-
-def _component_codes(ctx: DashboardContext) -> list[str]:
-    from tradepilot.core.models import ServiceCategory
-
-    return list(ServiceCategory.objects.filter(level=1).values_list("code", flat=True))
 
 
 # --- words ------------------------------------------------------------------------------------------------------
@@ -345,6 +353,12 @@ def _lead(f: dict[str, Figure], names: dict, month_hidden: bool, ytd_hidden: boo
     return out
 
 
+def _plain(number: Decimal) -> str:
+    """85.00 → "85", 87.50 → "87.5"."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _notes() -> list[str]:
     rules = disclosure.rules_from_settings()
     return [
@@ -354,7 +368,7 @@ def _notes() -> list[str]:
           "the reporting month. Percentages are rounded half up to one decimal."),
         _("“C” = confidential: a figure from fewer than %(n)s enterprises, or more than %(share)s%% of which comes "
           "from one enterprise, is withheld, together with the figures that would reveal it.") % {
-            "n": rules.min_contributors, "share": f"{rules.dominance * 100:g}"},
+            "n": rules.min_contributors, "share": _plain(rules.dominance * 100)},
         _("Year-on-year growth compares with the same month (or months) of the previous year; “—” means that "
           "there is nothing to compare with."),
     ]
@@ -366,12 +380,17 @@ COLOURS = ("#12325b", "#84adea")
 FONT = "Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, PingFang SC, Microsoft YaHei, sans-serif"
 
 
-def _nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above `value` (the top of the axis)."""
+TICKS = 4
+
+
+def _axis_top(value: float) -> float:
+    """The top of an axis of TICKS equal steps of 1, 2, 2.5 or 5 × 10ⁿ that reaches `value`."""
     if value <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    rough = value / TICKS
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= rough)
+    return step * TICKS
 
 
 def _millions(values: Iterable[Decimal | None]) -> list[float | None]:
@@ -380,7 +399,7 @@ def _millions(values: Iterable[Decimal | None]) -> list[float | None]:
 
 
 def _tick(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:g}"
+    return f"{value:,g}"
 
 
 def _svg(width: int, height: int, body: list[str], title: str) -> SafeString:
@@ -395,7 +414,7 @@ def _legend(series: Sequence[tuple[str, list]], x: float, y: float) -> list[str]
     for i, (name, _values) in enumerate(series):
         out.append(f'<rect x="{x:.1f}" y="{y - 8:.1f}" width="10" height="10" fill="{COLOURS[i % 2]}"/>'
                    f'<text x="{x + 14:.1f}" y="{y:.1f}">{escape(name)}</text>')
-        x += 24 + 7 * len(name)
+        x += 24 + sum(10 if ord(ch) > 0x2E80 else 6 for ch in name)  # CJK characters are about 1 em wide
     return out
 
 
@@ -405,13 +424,13 @@ def column_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence
     left, right, top, bottom = 52, 8, 26, 30
     pw, ph = width - left - right, height - top - bottom
     scaled = [(name, _millions(values)) for name, values in series]
-    vmax = _nice_ceiling(max((v for _n, vs in scaled for v in vs if v is not None), default=0.0))
+    vmax = _axis_top(max((v for _n, vs in scaled for v in vs if v is not None), default=0.0))
     base = top + ph
     body = []
-    for i in range(5):
-        y = base - ph * i / 4
+    for i in range(TICKS + 1):
+        y = base - ph * i / TICKS
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dfe3ea"/>'
-                    f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end">{_tick(vmax * i / 4)}</text>')
+                    f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end">{_tick(vmax * i / TICKS)}</text>')
     slot = pw / max(len(categories), 1)
     bar = slot * 0.8 / max(len(scaled), 1)
     for j, category in enumerate(categories):
@@ -438,12 +457,12 @@ def bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[De
     height = top + group * len(categories) + 8
     pw = width - label_width - right
     scaled = [(name, _millions(values)) for name, values in series]
-    vmax = _nice_ceiling(max((v for _n, vs in scaled for v in vs if v is not None), default=0.0))
+    vmax = _axis_top(max((v for _n, vs in scaled for v in vs if v is not None), default=0.0))
     body = []
-    for i in range(5):
-        x = label_width + pw * i / 4
+    for i in range(TICKS + 1):
+        x = label_width + pw * i / TICKS
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6}" y2="{height - 8}" stroke="#dfe3ea"/>'
-                    f'<text x="{x:.1f}" y="{top - 10}" text-anchor="middle">{_tick(vmax * i / 4)}</text>')
+                    f'<text x="{x:.1f}" y="{top - 10}" text-anchor="middle">{_tick(vmax * i / TICKS)}</text>')
     for j, category in enumerate(categories):
         y0 = top + group * j
         short = category if len(category) <= 34 else category[:33] + "…"
@@ -484,7 +503,7 @@ def _put(ws, row: int, col: int, figure: Figure):
         cell.value = NOT_AVAILABLE
     else:
         cell.value = figure.value   # exact: openpyxl writes a Decimal's digits
-        cell.number_format = NUMBER_FORMATS.get(figure.unit, "General")
+        pass
     if isinstance(cell.value, str):
         cell.alignment = Alignment(horizontal="right")
     return cell
@@ -507,7 +526,7 @@ def to_xlsx(b: Bulletin) -> bytes:
     cover["A6"].alignment = Alignment(wrap_text=True, vertical="top")
     cover.row_dimensions[6].height = 90
     cover.append([])
-    cover.append([_("Indicator"), _("Value"), _("Unit"), _("Code")])
+    cover.append([_("Indicator"), pgettext("bulletin table column", "Value"), _("Unit"), _("Code")])
     for cell in cover[cover.max_row]:
         cell.font = Font(bold=True)
     for code in FIGURES:
@@ -525,7 +544,7 @@ def to_xlsx(b: Bulletin) -> bytes:
     cover.column_dimensions["C"].width = 10
     cover.column_dimensions["D"].width = 18
 
-    for section in [b.headline, b.monthly, *b.sections, b.other]:
+    for section in b.tables:
         ws = wb.create_sheet(_sheet_title(section.title, used))
         ws.append([f"{section.title} — {b.place}, {b.month}"])
         ws["A1"].font = Font(bold=True)

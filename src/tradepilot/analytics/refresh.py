@@ -16,6 +16,7 @@ from django_tasks import task
 
 from tradepilot.analytics import store
 from tradepilot.analytics.schema import FATS_INWARD, FATS_OUTWARD, LINES
+from tradepilot.enterprises.services import enterprise_changed
 from tradepilot.reporting.models import Report, ReportForm
 from tradepilot.reporting.signals import report_changed
 
@@ -61,6 +62,21 @@ def _on_report_changed(sender, report: Report, action: str = "", **kwargs) -> No
     if dataset is None:
         return
     schedule(dataset, report.year, report.month if dataset == LINES.name else 0)
+
+
+#: Enterprise attributes copied onto fact rows (see schema.ENTERPRISE_COLUMNS); other changes need no refresh.
+COPIED_FIELDS = {"region", "industry", "registration_type", "is_key_contact", "is_systemic"}
+
+
+@receiver(enterprise_changed, dispatch_uid="analytics-enterprise-refresh")
+def _on_enterprise_changed(sender, enterprise, fields=(), **kwargs) -> None:
+    if not COPIED_FIELDS.intersection(fields):
+        return
+    reports = Report.objects.filter(enterprise=enterprise, status__in=store.PRELIMINARY_STATUSES)
+    for form_code, year, month in set(reports.values_list("form__code", "year", "month")):
+        dataset = DATASET_FOR_FORM.get(form_code)
+        if dataset is not None:
+            schedule(dataset, year, month if dataset == LINES.name else 0)
 
 
 def refresh_stale() -> int:

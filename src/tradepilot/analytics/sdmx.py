@@ -300,6 +300,9 @@ def structures(ref: Reference | None = None) -> Structures:
 
     dsd = _maintained(model.DataStructureDefinition, DSD_ID, ("Trade in services (BOP-like)",
                                                              "服务贸易（国际收支口径）"), agency)
+    # SDMX-ML 2.1 fixes the ids of the three component lists.
+    dsd.dimensions.id, dsd.attributes.id, dsd.measures.id = ("DimensionDescriptor", "AttributeDescriptor",
+                                                            "MeasureDescriptor")
     for order, dim in enumerate(DIMENSIONS, start=1):
         dsd.dimensions.append(common.Dimension(id=dim, order=order, concept_identity=scheme[dim],
                                                local_representation=enumerated(dim)))
@@ -608,8 +611,17 @@ class _Protector:
     def _slice_check(self, slice_keys: list[tuple], slice_eqs: list[int]) -> list[tuple[tuple, str]]:
         """Step 3 for one slice: the cells its own equations let anyone (or a single insider) recover."""
         hidden = [k for k in slice_keys if k in self.suppressed]
-        if not hidden or len(hidden) == len(slice_keys):
-            return []   # nothing suppressed, or nothing published: the slice's sums reveal no value
+        mixed = False
+        for i in slice_eqs:
+            total, _d, parts = self.equations[i]
+            n = sum(m in self.suppressed for m in (*parts, total))
+            if 0 < n < len(parts) + 1:
+                mixed = True
+                break
+        if not mixed:
+            # No sum of the slice has both published and suppressed members: the suppressed cells' sums are
+            # all unknown, so they determine no value (the hierarchies are trees) and no insider learns more.
+            return []
         table = disclosure.Table({k: self.stats[k] for k in slice_keys},
                                  [(self.equations[i][0], self.equations[i][2]) for i in slice_eqs], slice_keys)
         recovered = table.recoverable(hidden)
@@ -792,12 +804,16 @@ def _equations(stats: dict[tuple, CellStat], ref: Reference, open_areas: set[tup
 
 
 def _digest(rows: Sequence[queries.Cell], ref: Reference, months: set[int], rules) -> str:
+    """What the protected cube depends on. Enterprise ids enter only through their order (the cube depends on
+    which rows belong to one enterprise, not on its id), so renumbered but equal data hit the cache."""
+    ent = _FINE_BY.index("enterprise_id")
+    ordinal = {e: i for i, e in enumerate(sorted({c.key[ent] for c in rows}))}
     h = hashlib.sha256()
     h.update(repr((_ALGORITHM, rules.min_contributors, str(rules.dominance), sorted(months),
                    sorted(ref.area_parent.items()), sorted(ref.item_parent.items()),
                    ref.ids("MODE_OF_SUPPLY"))).encode())
     for c in rows:
-        h.update(repr((c.key, str(c.value))).encode())
+        h.update(repr((c.key[:ent], ordinal[c.key[ent]], c.key[ent + 1:], str(c.value))).encode())
     return h.hexdigest()
 
 

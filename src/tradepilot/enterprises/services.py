@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -114,6 +115,11 @@ def _snapshot(enterprise: Enterprise) -> dict:
     return out
 
 
+#: Sent after a registered enterprise's attributes changed (fields: the changed field names), so systems that copy
+#: enterprise attributes (the analytics store) can refresh without enterprises importing them.
+enterprise_changed = Signal()
+
+
 @transaction.atomic
 def update(user, enterprise: Enterprise, data: dict, reason: str = "") -> Enterprise:
     values, errors = _resolve(data)
@@ -129,6 +135,7 @@ def update(user, enterprise: Enterprise, data: dict, reason: str = "") -> Enterp
     changes = audit.diff(before, _snapshot(enterprise))
     if changes:
         audit.record(user, "update", enterprise, changes=changes, reason=reason, enterprise=enterprise)
+        enterprise_changed.send(sender=Enterprise, enterprise=enterprise, fields=sorted(changes))
     return enterprise
 
 

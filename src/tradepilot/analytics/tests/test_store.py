@@ -122,3 +122,23 @@ def test_emptied_partition_disappears(trade):
     assert store.refresh(LINES.name, 2025, 1) == 0
     assert not (store.root() / "fact_line" / "year=2025" / "month=1").exists()
     assert queries.total(Filter(start=202501, end=202501)) == 0
+
+
+def test_enterprise_attribute_change_refreshes_its_partitions(trade, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    from tradepilot.conftest import make_user
+    from tradepilot.core.models import Role
+    from tradepilot.enterprises import services as enterprise_services
+    from tradepilot.enterprises.models import Enterprise
+
+    ministry = make_user("m", Role.MINISTRY)
+    enterprise = Enterprise.objects.filter(is_systemic=False, reports__status__in=store.OFFICIAL_STATUSES).distinct().first()
+    flt = Filter(start=202501, end=202609, systemic=True)
+    before = queries.total(flt)
+    with django_capture_on_commit_callbacks(execute=True):
+        enterprise_services.update(ministry, enterprise, {"is_systemic": True, "systemic_year": 2026}, "designated")
+    call_command("db_worker", "--batch", "--queue-name", "default", verbosity=0)
+    official = MonthlyLine.objects.filter(report__enterprise=enterprise, report__status__in=store.OFFICIAL_STATUSES,
+                                          report__year__gte=2025)
+    assert queries.total(flt) == before + _orm_total(pk__in=official.values("pk"))
