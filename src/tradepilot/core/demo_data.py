@@ -1,4 +1,4 @@
-"""Deterministic, realistic synthetic data: enterprises, monthly reports and exchange rates.
+"""Deterministic, realistic synthetic data: enterprises, monthly reports, annual forms and exchange rates.
 
 Used by `tradepilot seed`, by `tradepilot demo` and by benchmarks. The same arguments give the same data: every
 random choice comes from `random.Random` instances seeded with strings derived from `seed` (string seeds are
@@ -20,6 +20,13 @@ submitted report has `submitted_at` no later than its lock date, reviews follow 
 the future. `*_by` point at existing bureau users of the approving/accepting region when there are any (the demo
 creates its bureau users before generating), else stay empty. Each report gets one audit entry with action
 `seed` that summarises its history (one entry per workflow step would triple the size of a big seed).
+
+Annual forms are made for the completed years whose December is among the generated months, for the key-contact
+enterprises: a basic registration each, inward FATS for the foreign- and HMT-invested ones, outward FATS for the
+larger domestic ones with an affiliate abroad. Their figures (CNY 10k, `Decimal` with two places) derive from the
+year's reported monthly trade (scaled up for months not reported) and a persistent per-enterprise profile
+(`annual_profile`), so they agree with the monthly reports and from year to year, and pass the forms' checks in
+`reporting.annual`; their workflow follows the annual calendar (`plan_annual_report`).
 """
 
 from __future__ import annotations
@@ -1528,8 +1535,10 @@ def pilot_area_codes() -> list[str]:
 def generate(enterprises: int, months: int, seed: int, end_period: Period | None = None,
              stdout: TextIO | None = None) -> dict:
     """Create `enterprises` enterprises and `months` months of monthly reports ending at `end_period` (default:
-    the latest closed month), with the exchange rates they need. Returns counts. Needs the reference data and the
-    report forms (`core.reference.load_all`, `reporting.setup.load_defaults`)."""
+    the latest closed month), with the exchange rates they need, and the annual forms of the completed years in
+    that window (`annual_years`). Returns counts (`reports` counts the monthly ones, `annual_reports` the annual
+    ones, `audit_entries` both). Needs the reference data and the report forms (`core.reference.load_all`,
+    `reporting.setup.load_defaults`)."""
     from django.db import transaction
     from django.utils import timezone
 

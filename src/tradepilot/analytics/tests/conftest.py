@@ -1,8 +1,18 @@
-"""Analytics fixtures: a store in a temporary directory and realistic trade from the demo generator."""
+"""Analytics fixtures: a store in a temporary directory and realistic trade from the demo generator.
+
+Generating the trade costs seconds (more on PostgreSQL), so it happens once per test module, inside an outer
+transaction that is rolled back when the module ends; each test runs in a savepoint of it (pytest-django's `db`)
+and gets its own copy of the Parquet store, so what one test changes, in the database or in the store, the next
+one does not see.
+"""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from tradepilot.reporting.periods import Period
 
@@ -17,12 +27,32 @@ def store_root(settings, tmp_path):
     return settings.ANALYTICS_ROOT
 
 
-@pytest.fixture
-def trade(reference, store_root):
-    """60 enterprises × 21 months of generated reports (Jan 2025 – Sep 2026), store rebuilt."""
+@pytest.fixture(scope="module")
+def _generated_trade(django_db_setup, django_db_blocker, tmp_path_factory):
     from tradepilot.analytics import store
     from tradepilot.core.demo_data import generate
+    from tradepilot.core.reference import load_all
+    from tradepilot.reporting.setup import load_defaults
 
-    counts = generate(60, 21, seed=11, end_period=END)
-    store.rebuild()
+    pristine = tmp_path_factory.mktemp("analytics-pristine") / "analytics"
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            load_all()
+            load_defaults()
+            counts = generate(60, 21, seed=11, end_period=END)
+            with override_settings(ANALYTICS_ROOT=pristine, ANALYTICS_ENGINE="duckdb"):
+                store.rebuild()
+            yield counts, pristine
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def trade(_generated_trade, reference, store_root):
+    """60 enterprises × 21 months of generated reports (Jan 2025 – Sep 2026), store built."""
+    counts, pristine = _generated_trade
+    shutil.copytree(pristine, store_root)
     return counts

@@ -111,7 +111,7 @@ def test_drill_down_national_province_city_and_pilot_area(users):
     national = c.get("/api/v1/analytics/panels/regions", {"period": "2026-06"}).json()
     assert {r["code"] for r in national["rows"]} >= {"110000", "330000"}
     province = c.get("/api/v1/analytics/panels/regions", {"period": "2026-06", "region": "330000"}).json()
-    assert province["title"] == "By city or new area"
+    assert province["title"] == "分城市（新区）"  # the API speaks Chinese unless the user switched
     assert all(r["code"].startswith("33") for r in province["rows"])
     area = c.get("/api/v1/analytics/headline", {"period": "2026-06", "pilot_area": "330100"}).json()
     assert area["level"] == "pilot_area"

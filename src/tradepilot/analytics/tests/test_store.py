@@ -34,7 +34,8 @@ def test_rebuild_matches_database(trade):
     n, _v = queries.count_rows(LINES, stage="official")
     assert n > 1000
     # The partition layout is Hive-style, one file per month.
-    files = sorted(p.relative_to(store.root()).as_posix() for p in (store.root() / "fact_line").rglob("*.parquet"))
+    lines_dir = store.root() / "fact_line"
+    files = sorted(p.relative_to(lines_dir).as_posix() for p in lines_dir.rglob("*.parquet"))
     assert files[0] == "year=2025/month=1/data.parquet"
     assert len(files) == 21
 

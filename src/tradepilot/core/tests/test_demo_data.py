@@ -93,15 +93,19 @@ def generated(reference, pinned_today):
 
 def test_generate_counts_match_the_database(generated):
     assert generated["enterprises"] == Enterprise.objects.count() == 20
-    assert generated["reports"] == Report.objects.count() > 0
+    monthly = Report.objects.filter(form__code=ReportForm.Code.MONTHLY)
+    assert generated["reports"] == monthly.count() > 0
+    assert generated["annual_reports"] == Report.objects.filter(month=0).count() > 0  # the forms of 2025
+    assert generated["reports"] + generated["annual_reports"] == Report.objects.count()
     assert generated["lines"] == MonthlyLine.objects.count()
-    assert generated["audit_entries"] == AuditLog.objects.filter(action="seed").count() == generated["reports"]
+    assert generated["audit_entries"] == AuditLog.objects.filter(action="seed").count() == Report.objects.count()
     assert generated["periods"] == 14
     assert 15 <= generated["lines"] / generated["reports"] <= 45
     # Rates for each of the 14 months and 10 currencies.
     assert generated["exchange_rates"] == ExchangeRate.objects.count() == 140
-    periods = {(y, m) for y, m in Report.objects.values_list("year", "month")}
+    periods = {(y, m) for y, m in monthly.values_list("year", "month")}
     assert max(periods) == (2026, 10) and min(periods) == (2025, 9)
+    assert set(Report.objects.filter(month=0).values_list("year", flat=True)) == {2025}
 
 
 def test_enterprises_are_valid_and_spread_over_pilot_and_other_areas(generated):
@@ -153,15 +157,14 @@ def test_latest_period_mix(generated):
     assert generated["latest_missing"] == len(missing)
     assert generated["latest_submitted"] == sum(s == Status.SUBMITTED for s in latest.values())
     # Older periods are reviewed and locked, with an occasional gap.
-    older = Report.objects.exclude(year=LATEST.year, month=LATEST.month)
+    older = Report.objects.filter(form__code=ReportForm.Code.MONTHLY).exclude(year=LATEST.year, month=LATEST.month)
     assert set(older.values_list("status", flat=True)) <= {Status.LOCKED, Status.DRAFT}
 
 
 def test_statuses_are_consistent_with_the_workflow(generated):
-    form = ReportForm.objects.get(code=ReportForm.Code.MONTHLY)
     now = timezone.now()
-    for r in Report.objects.select_related("enterprise__region"):
-        period = Period(r.year, r.month)
+    for r in Report.objects.select_related("enterprise__region", "form"):  # monthly and annual
+        form, period = r.form, Period(r.year, r.month)
         two_level = r.enterprise.region.level > Region.Level.PROVINCE
         assert r.is_current and r.version == 1 and r.created <= now
         if r.status in (Status.DRAFT,):
@@ -186,8 +189,8 @@ def test_statuses_are_consistent_with_the_workflow(generated):
         if r.status == Status.ACCEPTED:
             assert TODAY <= lock_date(form, period)
     # Some reporters were late in older periods.
-    late = [r for r in Report.objects.exclude(submitted_at=None)
-            if timezone.localtime(r.submitted_at).date() > due_date(form, Period(r.year, r.month))]
+    late = [r for r in Report.objects.filter(form__code=ReportForm.Code.MONTHLY).exclude(submitted_at=None)
+            .select_related("form") if timezone.localtime(r.submitted_at).date() > due_date(r.form, Period(r.year, r.month))]
     assert late
 
 
@@ -213,7 +216,8 @@ def test_generate_is_deterministic_and_refuses_to_load_twice(reference, pinned_t
 def test_generate_an_earlier_window(reference, pinned_today):
     counts = demo_data.generate(15, 3, 2, end_period=Period(2025, 6))
     periods = set(Report.objects.values_list("year", "month"))
-    assert periods <= {(2025, 4), (2025, 5), (2025, 6)} and (2025, 6) in periods
+    assert periods <= {(2025, 4), (2025, 5), (2025, 6)} and (2025, 6) in periods  # no December: no annual forms
+    assert counts["annual_reports"] == 0
     assert counts["latest_missing"] > 0
     # Every period has locked by TODAY: reviewed reports are locked, not left accepted.
     assert not Report.objects.filter(status=Status.ACCEPTED).exists()

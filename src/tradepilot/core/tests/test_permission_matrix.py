@@ -135,6 +135,7 @@ WEB: dict[str, tuple] = {
     "GET analytics:dashboard":            (D,  O,       O,      O,     O,     M,     M,     D,     D),
     "GET analytics:download":             (D,  O,       O,      O,     O,     M,     M,     D,     D),
     "GET analytics:indicators":           (D,  O,       O,      O,     O,     O,     O,     D,     D),
+    "GET analytics:bulletin":             (D,  O,       O,      O,     O,     M,     M,     D,     D),
     # the anomaly list is for reviewers (each bureau within its region)
     "GET analytics:anomalies":            (D,  O,       O,      D,     O,     O,     O,     D,     D),
     # the API's own pages (not operations): the schema and docs are public; the root is a 404 placeholder
@@ -491,6 +492,7 @@ WEB_OPS: dict[str, Op] = {
     "GET analytics:download": Op(lambda c: c.web().get(reverse("analytics:download", args=["components", "csv"]),
                                                        {"region": "110000"})),
     "GET analytics:indicators": Op(lambda c: c.web().get(reverse("analytics:indicators"))),
+    "GET analytics:bulletin": Op(lambda c: c.web().get(reverse("analytics:bulletin"), {"region": "110000"})),
     "GET analytics:anomalies": Op(lambda c: c.web().get(reverse("analytics:anomalies"))),
     "GET reporting:rates": Op(lambda c: c.web().get(reverse("reporting:rates"))),
     "POST reporting:rates": Op(
