@@ -503,7 +503,7 @@ def _put(ws, row: int, col: int, figure: Figure):
         cell.value = NOT_AVAILABLE
     else:
         cell.value = figure.value   # exact: openpyxl writes a Decimal's digits
-        pass
+        cell.number_format = NUMBER_FORMATS.get(figure.unit, "General")
     if isinstance(cell.value, str):
         cell.alignment = Alignment(horizontal="right")
     return cell

@@ -37,13 +37,36 @@ def _choices(user) -> dict:
     return {"regions": regions.order_by("path"), "pilot_areas": areas, "user_scope": scope}
 
 
+class _MissingGlyphs(logging.Filter):
+    """Counts WeasyPrint's one-warning-per-character ".notdef glyph" messages instead of letting them through."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if ".notdef glyph" in record.getMessage():
+            self.count += 1
+            return False
+        return True
+
+
 def render_pdf(html: str, base_url: str) -> bytes:
     import weasyprint
 
     started = time.perf_counter()
-    # The bulletin is self-contained (inline CSS and SVG): fetch nothing but data: URLs.
-    pdf = weasyprint.HTML(string=html, base_url=base_url,
-                          url_fetcher=weasyprint.URLFetcher(allowed_protocols=("data",))).write_pdf()
+    missing = _MissingGlyphs()
+    weasyprint_logger = logging.getLogger("weasyprint")
+    weasyprint_logger.addFilter(missing)
+    try:
+        # The bulletin is self-contained (inline CSS and SVG): fetch nothing but data: URLs.
+        pdf = weasyprint.HTML(string=html, base_url=base_url,
+                              url_fetcher=weasyprint.URLFetcher(allowed_protocols=("data",))).write_pdf()
+    finally:
+        weasyprint_logger.removeFilter(missing)
+    if missing.count:
+        logger.warning("bulletin PDF: %d characters had no font; install a CJK font on the server "
+                       "(Debian: fonts-noto-cjk)", missing.count)
     logger.info("bulletin PDF rendered in %.2f s (%d bytes)", time.perf_counter() - started, len(pdf))
     return pdf
 

@@ -90,6 +90,9 @@ def build_api() -> NinjaAPI:
     from tradepilot.analytics.api import router as analytics_router
 
     api.add_router("/", analytics_router)
+    from tradepilot.analytics.sdmx_api import router as sdmx_router
+
+    api.add_router("/sdmx/", sdmx_router)
     register_error_handlers(api)
     return api
 

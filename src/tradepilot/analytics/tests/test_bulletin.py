@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zlib
 from decimal import Decimal
 from html import unescape
@@ -62,15 +61,20 @@ def xlsx_numbers(content: bytes) -> set[Decimal]:
             for v in row if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def pdf_pages(pdf: bytes) -> int:
-    """Page objects, also inside compressed object streams (no PDF library needed)."""
+def pdf_objects(pdf: bytes) -> list[bytes]:
+    """The file and its compressed streams, unpacked (no PDF library needed)."""
     texts = [pdf]
     for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
         try:
             texts.append(zlib.decompress(m.group(1)))
         except zlib.error:
             pass
-    return sum(len(re.findall(rb"/Type\s*/Page\b", t)) for t in texts)
+    return texts
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """Page objects, also inside compressed object streams."""
+    return sum(len(re.findall(rb"/Type\s*/Page\b", t)) for t in pdf_objects(pdf))
 
 
 def orm_month(region_path: str, year: int, month: int, direction: str) -> Decimal:
@@ -135,9 +139,7 @@ def test_html_and_xlsx_headline_equal_the_database(users):
 @pytest.mark.django_db
 def test_pdf(users):
     c = client_for(users.bureau_zj)
-    started = time.perf_counter()
     response = c.get(URL, {"period": "2026-06", "format": "pdf"})
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="bulletin-330000-2026-06.pdf"'
@@ -145,7 +147,18 @@ def test_pdf(users):
     assert pdf.startswith(b"%PDF-")
     assert len(pdf) > 15_000
     assert pdf_pages(pdf) >= 2
-    assert elapsed < 30, f"PDF took {elapsed:.1f} s"
+    if _cjk_font_installed():  # .ci/run installs one; without it the Chinese shows as empty boxes
+        fonts = b" ".join(m for t in pdf_objects(pdf) for m in re.findall(rb"/FontName\s*/\S+", t))
+        assert re.search(rb"WenQuanYi|Noto|SourceHan|Source", fonts), f"no CJK font embedded: {fonts[:200]!r}"
+
+
+def _cjk_font_installed() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return False
+    return bool(subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip())
 
 
 def _sensitive(stat: queries.Cell) -> bool:
@@ -248,3 +261,39 @@ def test_svg_charts_scale_values_and_mark_confidential_ones():
     assert bulletin._axis_top(1.5) == 2.0 and bulletin._axis_top(0.42) == pytest.approx(0.8)
     bars_svg = bulletin.bar_chart(["SC", "SD"], [("Exports", [Decimal("3000000"), None])])
     assert bars_svg.count(">C</text>") == 1
+
+
+@pytest.mark.django_db
+def test_a_figure_withheld_in_one_table_is_withheld_everywhere(users, monkeypatch):
+    """Tables share figures (the month in the chart, the year-to-date margins): one withholding hides them all."""
+    from tradepilot.analytics import dashboard, tables
+
+    panel_series, two_way = dashboard.panel_series, tables.two_way
+
+    def series_missing_last_year(ctx):
+        panel = panel_series(ctx)
+        panel.rows[0]["exports"] = None     # as if June 2025's exports had to be suppressed
+        return panel
+
+    monkeypatch.setattr(dashboard, "panel_series", series_missing_last_year)
+    b = bulletin.build(users.bureau_zj, {"period": "2026-06"})
+    assert all(b.figures[code].confidential for code in ("exports", "imports", "balance", "yoy_exports"))
+    assert not b.figures["ytd_exports"].confidential
+    assert "are confidential" in b.lead[0] and "million" in b.lead[1]
+    monkeypatch.setattr(dashboard, "panel_series", panel_series)
+
+    def pilot_table_missing_a_margin(flt, row_dim, col_dim, **kwargs):
+        t = two_way(flt, row_dim, col_dim, **kwargs)
+        if row_dim == "is_pilot":
+            t.suppressed[("col", "X")] = disclosure.SECONDARY
+            t.col_totals["X"] = None
+        return t
+
+    monkeypatch.setattr(tables, "two_way", pilot_table_missing_a_margin)
+    b = bulletin.build(users.bureau_zj, {"period": "2026-06"})
+    assert not b.figures["exports"].confidential
+    assert all(b.figures[code].confidential for code in ("ytd_exports", "ytd_imports", "ytd_total", "pilot_share"))
+    for section in b.sections:
+        for row in section.rows:
+            if row.total:
+                assert all(c.confidential for c in row.cells), section.name

@@ -195,6 +195,14 @@ API: dict[str, tuple] = {
     # drilled down to Beijing, as the dashboard rows
     "GET /analytics/headline":                  (D,  O,       O,      O,     O,     M,     M,     D,     D),
     "GET /analytics/panels/{name}":             (D,  O,       O,      O,     O,     M,     M,     D,     D),
+    # SDMX publication: public, every value protected; the matrix world has no approved trade, and SDMX REST
+    # answers "no results" with 404 (the data itself is tested in analytics/tests/test_sdmx.py)
+    "GET /sdmx/data/{flow}":                    (M,  M,       M,      M,     M,     M,     M,     M,     M),
+    "GET /sdmx/data/{flow}/{key}":              (M,  M,       M,      M,     M,     M,     M,     M,     M),
+    "GET /sdmx/structure/{resource}":           (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /sdmx/structure/{resource}/{agency}":  (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET /sdmx/structure/{resource}/{agency}/{resource_id}": (O, O, O, O,   O,     O,     O,     O,     O),
+    "GET /sdmx/structure/{resource}/{agency}/{resource_id}/{version}": (O, O, O, O, O, O,  O,     O,     O),
     # role check (bureaus, ministry) before the scope check
     "POST /lock-exceptions":                    (D,  O,       D,      D,     O,     M,     M,     D,     D),
 }
@@ -582,6 +590,14 @@ API_OPS: dict[str, Op] = {
     "POST /exchange-rates/upload": Op(lambda c: c.api("POST", "/exchange-rates/upload", files={"file": rates_csv()})),
     "GET /completeness": Op(lambda c: c.api("GET", "/completeness", {"period": PERIOD})),
     "GET /analytics/indicators": Op(lambda c: c.api("GET", "/analytics/indicators")),
+    "GET /sdmx/data/{flow}": Op(lambda c: c.api("GET", "/sdmx/data/SERVICES_TRADE", {"startPeriod": "2026-01"})),
+    "GET /sdmx/data/{flow}/{key}": Op(lambda c: c.api("GET", "/sdmx/data/SERVICES_TRADE/M.CN.W1.S.C._T")),
+    "GET /sdmx/structure/{resource}": Op(lambda c: c.api("GET", "/sdmx/structure/codelist")),
+    "GET /sdmx/structure/{resource}/{agency}": Op(lambda c: c.api("GET", "/sdmx/structure/dataflow/all")),
+    "GET /sdmx/structure/{resource}/{agency}/{resource_id}": Op(
+        lambda c: c.api("GET", "/sdmx/structure/datastructure/all/DSD_SERVICES_TRADE")),
+    "GET /sdmx/structure/{resource}/{agency}/{resource_id}/{version}": Op(
+        lambda c: c.api("GET", "/sdmx/structure/datastructure/all/DSD_SERVICES_TRADE/latest")),
     "GET /analytics/headline": Op(lambda c: c.api("GET", "/analytics/headline", {"region": "110000"})),
     "GET /analytics/panels/{name}": Op(lambda c: c.api("GET", "/analytics/panels/components", {"region": "110000"})),
     "GET /completeness/non-reporters": Op(lambda c: c.api("GET", "/completeness/non-reporters", {"period": PERIOD})),
