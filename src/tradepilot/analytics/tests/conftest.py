@@ -56,3 +56,23 @@ def trade(_generated_trade, reference, store_root):
     counts, pristine = _generated_trade
     shutil.copytree(pristine, store_root)
     return counts
+
+
+def run_queued_tasks() -> int:
+    """What `db_worker --batch` does, minus its `close_old_connections()`, which would close the connection of a
+    test running inside a transaction (PostgreSQL): claim each ready task from the database queue and run it
+    with the worker's own `run_task`. Returns the number of tasks run."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+                    max_tasks=None, worker_id="test-worker", excluded_queue_names=[])
+    count = 0
+    while True:
+        with transaction.atomic():
+            task = DBTaskResult.objects.ready().filter(backend_name="default").get_locked()
+            if task is None:
+                return count
+            task.claim(worker.worker_id)
+        worker.run_task(task)
+        count += 1

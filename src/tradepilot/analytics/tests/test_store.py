@@ -10,6 +10,7 @@ from tradepilot.analytics.engine import DatabaseEngine, DuckDBEngine
 from tradepilot.analytics.queries import Filter
 from tradepilot.analytics.refresh import refresh_partition, refresh_stale
 from tradepilot.analytics.schema import LINES
+from tradepilot.analytics.tests.conftest import run_queued_tasks
 from tradepilot.reporting import workflow
 from tradepilot.reporting.models import MonthlyLine, Report, Status
 
@@ -100,9 +101,7 @@ def test_approval_refreshes_partition_in_background(trade, world, django_capture
         workflow.approve(report, world.bureau_bj)
     # Queued, not yet run: the store still shows the old figure.
     assert queries.total(flt) == before
-    from django.core.management import call_command
-
-    call_command("db_worker", "--batch", "--queue-name", "default", verbosity=0)
+    assert run_queued_tasks() >= 1
     after = queries.total(flt)
     assert after == _orm_total(report=report) != before
 
@@ -126,8 +125,6 @@ def test_emptied_partition_disappears(trade):
 
 
 def test_enterprise_attribute_change_refreshes_its_partitions(trade, django_capture_on_commit_callbacks):
-    from django.core.management import call_command
-
     from tradepilot.conftest import make_user
     from tradepilot.core.models import Role
     from tradepilot.enterprises import services as enterprise_services
@@ -139,7 +136,7 @@ def test_enterprise_attribute_change_refreshes_its_partitions(trade, django_capt
     before = queries.total(flt)
     with django_capture_on_commit_callbacks(execute=True):
         enterprise_services.update(ministry, enterprise, {"is_systemic": True, "systemic_year": 2026}, "designated")
-    call_command("db_worker", "--batch", "--queue-name", "default", verbosity=0)
+    assert run_queued_tasks() >= 1
     official = MonthlyLine.objects.filter(report__enterprise=enterprise, report__status__in=store.OFFICIAL_STATUSES,
                                           report__year__gte=2025)
     assert queries.total(flt) == before + _orm_total(pk__in=official.values("pk"))
