@@ -229,6 +229,8 @@ def build(user, params) -> Bulletin:
     place, month = _place(ctx), date_format(first, "YEAR_MONTH_FORMAT")
     names = {"month": month, "month_name": date_format(first, "F"), "month_number": first.month,
              "year": first.year, "place": place}
+    # Chinese writes the month as a number (1—6月): its translation uses month_number, not month_name.
+    # xgettext:no-python-format
     ytd_label = month if first.month == 1 else _("January–%(month_name)s %(year)s") % names
     ytd_note = _("Year to date: %(ytd)s.") % {"ytd": ytd_label}
 
@@ -338,8 +340,12 @@ def _lead(f: dict[str, Figure], names: dict, month_hidden: bool, ytd_hidden: boo
             "balance": _balance(v["balance"])})
     if names["month_number"] > 1:
         if ytd_hidden:
+            # Chinese writes the month as a number (1—6月): its translation uses month_number, not month_name.
+            # xgettext:no-python-format
             out.append(_("The figures from January to %(month_name)s are confidential.") % names)
         else:
+            # Chinese writes the month as a number (1—6月): its translation uses month_number, not month_name.
+            # xgettext:no-python-format
             out.append(_("From January to %(month_name)s, exports totalled %(exports)s, %(exports_change)s, and "
                          "imports %(imports)s, %(imports_change)s; total service trade was %(total)s, "
                          "%(total_change)s, and the balance %(balance)s.") % {

@@ -64,4 +64,6 @@ def label(dim: str, code) -> str:
         return f"{int(code) // 100}-{int(code) % 100:02d}"
     if dim == "pilot_area" and code == "":
         return _("Not in a pilot area")
+    if dim == "city" and code == "":
+        return _("Registered at province level")
     return _names(_zh()).get(dim, {}).get(code, str(code))
