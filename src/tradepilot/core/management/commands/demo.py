@@ -8,6 +8,7 @@ Idempotent: data is generated only into a database without enterprises, and exis
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -216,6 +217,8 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         worker = self._start_worker()
+        # SIGTERM (e.g. from a process manager) ends the server through SystemExit, so the worker is stopped too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
         finally:
