@@ -6,7 +6,7 @@
 #   make demo        run the platform with demo data (port from $PORT, handled by `tradepilot demo`)
 #   make test        whole suite on SQLite, then (all but browser tests) on a throw-away PostgreSQL server
 #   make lint        ruff check
-#   make bench       benchmarks/import_bench.py with the virtualenv's python
+#   make bench       benchmarks/import_bench.py and benchmarks/analytics_bench.py with the virtualenv's python
 #   make messages    compile translations (skipped when gettext's msgfmt is missing)
 
 SHELL := /bin/bash
@@ -86,8 +86,13 @@ test-postgres: .venv/.synced
 lint: .venv/.synced
 	$(UV) run --frozen ruff check
 
+# ANALYTICS_BENCH_ARGS: e.g. --quick for a smoke run of a few minutes (the full run generates 50M lines, cached
+# in var/bench/analytics-data, and takes most of an hour the first time).
+ANALYTICS_BENCH_ARGS ?=
+
 bench: .venv/.synced
 	$(VENV_PYTHON) benchmarks/import_bench.py
+	$(VENV_PYTHON) benchmarks/analytics_bench.py $(ANALYTICS_BENCH_ARGS)
 
 # compilemessages needs no secret: dev mode spares it the production settings' SECRET_KEY check. It walks the
 # tree for locale/ directories, so the virtualenv and tools/ (Django's own catalogues) are left out.

@@ -20,6 +20,7 @@ Older months: an enterprise misses a month with its `p_missing` (nil returns ~1 
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import hashlib
@@ -124,27 +125,50 @@ def plan_flows(plan, rng, scale: float) -> list[tuple]:
     export_share = min(max(archetype.export_share + rng.gauss(0, 0.15), 0.05), 0.95)
     total_cat, total_partner = sum(categories.values()), sum(partners.values())
     target = min(int(plan.breadth * max(scale, 1.0) * 1.4) + 3, int(90 * max(scale, 1.0)))
+    picker = _Picker(rng)
     seen: set[tuple] = set()
     flows: list[tuple] = []
+    streak = 0
     for _attempt in range(target * 15):
-        if len(flows) >= target:
+        if len(flows) >= target or streak > 200:  # (the combinations are nearly exhausted)
             break
-        service = dd._pick(rng, categories)
+        service = picker.pick(categories)
         component = service[:2]
         x_share = min(max(export_share * dd.EXPORT_FACTOR.get(component, 1.0), 0.03), 0.97)
         direction = "X" if rng.random() < x_share else "M"
-        partner = dd._pick(rng, partners)
-        mode = dd._pick(rng, dd.MODES_BY_COMPONENT.get(component, dd.MODES_DEFAULT))
+        partner = picker.pick(partners)
+        mode = picker.pick(dd.MODES_BY_COMPONENT.get(component, dd.MODES_DEFAULT))
         related = rng.random() < (0.65 if partner == affiliate else 0.04)
         key = (direction, service, partner, mode, related)
         if key in seen:
+            streak += 1
             continue
+        streak = 0
         seen.add(key)
         weight = categories[service] / total_cat * partners[partner] / total_partner * dd._lognormal(rng, 0.9)
         flows.append((direction, service, partner, mode, related, weight))
     # A weighted random order (Efraimidis–Spirakis keys): a report takes a window of consecutive flows.
     keyed = sorted(((math.log(1.0 - rng.random()) / f[5], i) for i, f in enumerate(flows)), reverse=True)
     return [flows[i] for _key, i in keyed]
+
+
+class _Picker:
+    """demo_data._pick (a weighted choice) with the cumulative weights of each table computed once."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.tables: dict[int, tuple[list, list]] = {}
+
+    def pick(self, weights: dict) -> str:
+        table = self.tables.get(id(weights))
+        if table is None:
+            keys, cum, total = list(weights), [], 0.0
+            for k in keys:
+                total += weights[k]
+                cum.append(total)
+            table = self.tables[id(weights)] = (keys, cum, total, len(keys) - 1)
+        keys, cum, total, hi = table
+        return keys[bisect.bisect(cum, self.rng.random() * total, 0, hi)]
 
 
 def plan_tables(enterprises: int, seed: int, end: tuple[int, int], scale: float, ref: Reference

@@ -1,66 +1,66 @@
 """Publication of the official service-trade aggregates in SDMX: SDMX-ML 2.1 and SDMX-CSV 2.0.
 
-Structures (agency CN_MOFCOM, version 1.0): dataflow SERVICES_TRADE, data structure DSD_SERVICES_TRADE, concept
-scheme CS_SERVICES_TRADE and the codelists below, shaped like the IMF balance-of-payments DSD::
+Structures (agency CN_MOFCOM, version 1.0): dataflow SERVICES_TRADE, data structure DSD_SERVICES_TRADE,
+concept scheme CS_SERVICES_TRADE and the codelists below, shaped like the IMF balance-of-payments DSD::
 
     pos  dimension          codelist               codes
     1    FREQ               CL_FREQ                A annual, Q quarterly, M monthly
-    2    REF_AREA           CL_AREA                CN (national); provinces and pilot areas by their GB/T 2260
-                                                   code unchanged (110000, 330100 …), parents CN → province
+    2    REF_AREA           CL_AREA                CN national; provinces and pilot areas by their GB/T 2260
+                                                   code unchanged (110000, 330100 …); parents CN → province
     3    COUNTERPART_AREA   CL_COUNTERPART_AREA    W1 all partners; ISO 3166-1 alpha-2 (US, HK …)
-    4    BOP_ITEM           CL_BOP_ITEM            S total services; EBOPS 2010 components SA…SL and sub-items
+    4    BOP_ITEM           CL_BOP_ITEM            S total services; EBOPS 2010 components SA…SL, sub-items
     5    ACCOUNTING_ENTRY   CL_ACCOUNTING_ENTRY    C credit (exports), D debit (imports)
-    6    MODE_OF_SUPPLY     CL_MODE_OF_SUPPLY      _T all modes; GATS modes 1, 2, 4 (mode 3 is FATS, not here)
+    6    MODE_OF_SUPPLY     CL_MODE_OF_SUPPLY      _T all modes; GATS modes 1, 2, 4 (mode 3 is FATS)
          TIME_PERIOD        (time dimension)       2026-03, 2026-Q1, 2026
-    measure OBS_VALUE       USD, exactly two decimals, written from Decimal (never a float)
-    series  UNIT_MEASURE (USD), UNIT_MULT (0), DECIMALS (2) — one unit only, so an attribute rather than a key part
-    obs     OBS_STATUS (A normal, Q missing value: suppressed), CONF_STATUS (F free, C confidential)
+    measure  OBS_VALUE      USD with exactly two decimals, written from Decimal (never a float)
+    series   UNIT_MEASURE (USD), UNIT_MULT (0), DECIMALS (2): one unit, so an attribute, not a key part
+    obs      OBS_STATUS (A normal, Q missing value: suppressed), CONF_STATUS (F free, C confidential)
 
-REF_AREA codes are the platform's own region codes, so "110000" means Beijing everywhere; an area's figure
-counts the enterprises whose region lies in its subtree (a province-level pilot area is the province itself).
-Quarters and years are published once every month in them has official data (the current year has no A).
+REF_AREA codes are the platform's region codes unchanged ("110000" is Beijing everywhere); an area counts
+the enterprises whose region lies in its subtree, so a province-level pilot area is the province itself.
+A quarter or a year is published once every month of it has official data: the current year has no A.
 
-Data queries follow SDMX REST 2.1: `data/{flow}/{key}?startPeriod=&endPeriod=`. `flow` is `SERVICES_TRADE`,
-`CN_MOFCOM,SERVICES_TRADE` or `CN_MOFCOM,SERVICES_TRADE,1.0` ("all"/"*" agency, "latest"/"*"/"+"/"~" version);
-anything else is 404. `key` is the six dimension values in the order above, dot-separated; an empty part is a
-wildcard and `+` is OR: `M.CN.W1.SC+SD.C._T`; `all` (or no key) is everything. A wrong number of parts or a code
-outside its codelist is a `QueryError` (HTTP 400) naming the dimension. Periods: YYYY, YYYY-Sn, YYYY-Qn, YYYY-MM,
-YYYY-MM-DD; an observation is returned when its whole period falls between the two (inclusive), as SDMX REST
-specifies. A query that matches nothing is 404 ("no results found"), as SDMX REST specifies.
+Data queries follow SDMX REST 2.1: `data/{flow}/{key}?startPeriod=&endPeriod=`. `flow` is SERVICES_TRADE,
+CN_MOFCOM,SERVICES_TRADE or CN_MOFCOM,SERVICES_TRADE,1.0 (agency may be all/*, version latest/*/+/~);
+anything else is 404. `key` is the six dimension values in the order above, dot-separated; an empty part is
+a wildcard and `+` means OR, e.g. `M.CN.W1.SC+SD.C._T`; `all` (or no key) is everything. A wrong number of
+parts or a code outside its codelist is a `QueryError` with status 400 naming the dimension. Periods:
+YYYY, YYYY-Sn, YYYY-Qn, YYYY-MM or YYYY-MM-DD; an observation is returned when its whole period falls
+between the two, inclusive, as SDMX REST specifies. A query without results is 404, as SDMX REST specifies.
 
-Confidentiality. Every observation comes from `queries.cells` at the official stage and is protected with the
-rules of `disclosure.py` (minimum contributors, dominance, complements, the singleton problem). The unit of
-protection is one ACCOUNTING_ENTRY and one year: the whole cube of that entry and year — every area, partner,
-item, mode, month, quarter and the year — is protected at once, before the query's key is applied, so that
-what a key selects never changes which cells are suppressed (two queries cannot be combined to undo it). The
-public equations of the cube are all its sums: CN = Σ provinces, province = Σ its pilot areas + the rest of the
-province, W1 = Σ partners, S = Σ components, component = Σ sub-items, _T = Σ modes, year = Σ quarters = Σ months,
-quarter = Σ months. "The rest of a province" is never published; when it is itself sensitive (e.g. one
-enterprise outside the province's pilot city) it is entered as a suppressed cell, so that province − city cannot
-reveal it. Steps, repeated until nothing changes:
+Confidentiality. Every observation comes from `queries.cells` at the official stage and is protected with
+the rules of `disclosure.py`. The unit of protection is one ACCOUNTING_ENTRY and one year: the whole cube of
+that entry and year (every area, partner, item, mode, month, quarter and the year) is protected at once and
+only then filtered by the query, so no key changes which cells are suppressed and no two queries can be
+combined to undo it. The public equations of the cube are all its sums: CN = Σ provinces, province = Σ its
+pilot areas + the rest of the province, W1 = Σ partners, S = Σ components, component = Σ sub-items,
+_T = Σ modes, year = Σ quarters = Σ months, quarter = Σ months. "The rest of a province" is never published;
+when it is itself sensitive (say one enterprise outside the province's pilot city) it enters the cube as a
+suppressed cell, so that province − city cannot reveal it. Then, until nothing changes:
 
-1. primary suppression of every cell (`disclosure.primary_reason`);
-2. over every equation of the cube: a line with exactly one suppressed member gets a complement (its smallest
-   unsuppressed part, else its total); a line with two suppressed members one of which has a single contributor
-   gets a third (that enterprise could subtract its own figure);
-3. per slice (TIME_PERIOD, REF_AREA, MODE_OF_SUPPLY) — the BOP_ITEM × COUNTERPART_AREA table with its W1 and S
-   hierarchy — the exact linear-algebra check of `disclosure.Table` (`recoverable`, `singleton_recoverable`);
-   a recoverable cell gets one more complement in a line through it.
+1. primary suppression of every cell (`disclosure.primary_reason`: minimum contributors, dominance);
+2. over every sum of the cube: a sum with exactly one suppressed member gets a complement (its smallest
+   unsuppressed part, else its total); a sum with two suppressed members, one of a single enterprise, gets
+   a third (that enterprise could subtract its own figure);
+3. per slice (TIME_PERIOD, REF_AREA, MODE_OF_SUPPLY), i.e. the BOP_ITEM × COUNTERPART_AREA table with its S
+   and W1 hierarchies, the exact linear-algebra check of `disclosure.Table` (`recoverable`,
+   `singleton_recoverable`); a recoverable cell gets one more complement in a sum through it.
 
-Guarantee: no suppressed cell is the only unknown of any published sum in the cube, and none can be computed
-exactly from the published cells of its slice. Not claimed: exact multi-equation attacks that chain sums across
+Guarantee: no suppressed cell is the only unknown of any published sum of the cube, and none can be computed
+exactly from the published cells of its slice. Not claimed: exact attacks chaining several sums across
 slices (across areas, modes and periods only step 2 applies), interval (LP) attacks, coalitions, and tables
-published elsewhere (dashboards, bulletins) or earlier releases of revised data. Suppressed observations are
-written without OBS_VALUE, with OBS_STATUS=Q and CONF_STATUS=C; primary and complementary suppressions are not
-told apart, which would tell which cells are small.
+published elsewhere (dashboards, bulletins) or earlier releases of revised data. Suppressed observations
+have no OBS_VALUE, OBS_STATUS=Q and CONF_STATUS=C; primary and complementary suppressions look the same,
+which would otherwise tell which cells are small.
 
-The protected cube is cached per process, keyed by a digest of the enterprise-level rows it was computed from
-(one query per request checks it), so a refreshed store is never served from a stale cube.
+Protected cubes are cached per process under a digest of the enterprise-level rows they come from; each
+request runs that one query, so a refreshed store is never answered from a stale cube. A cold cube costs a
+few seconds; `prepare()` computes them ahead (e.g. after an analytics refresh).
 
-Writers: structure messages are built as sdmx1 (`import sdmx`) model objects and written with `sdmx.to_xml`.
-Structure-specific data are written here with lxml, because sdmx1's writer emits SS data without the
-DSD-specific namespace and `xsi:type` that SDMX-ML 2.1 requires; SDMX-CSV 2.0 is written with `csv`, because
-sdmx1's `to_csv` returns a text rendering, not CSV. Both are read back by sdmx1 in the tests.
+Writers: structure messages are sdmx1 (`import sdmx`) model objects written with `sdmx.to_xml`. Data are
+written here: structure-specific SDMX-ML with lxml, because sdmx1's writer leaves out the DSD-specific
+namespace and `xsi:type` that SDMX-ML 2.1 requires, and SDMX-CSV 2.0.0 with `csv`, because sdmx1's
+`to_csv` returns a text rendering, not CSV. The tests read both back with sdmx1.
 """
 
 from __future__ import annotations
@@ -161,7 +161,8 @@ class Reference:
 
 CODELIST_IDS = {
     "FREQ": "CL_FREQ", "REF_AREA": "CL_AREA", "COUNTERPART_AREA": "CL_COUNTERPART_AREA",
-    "BOP_ITEM": "CL_BOP_ITEM", "ACCOUNTING_ENTRY": "CL_ACCOUNTING_ENTRY", "MODE_OF_SUPPLY": "CL_MODE_OF_SUPPLY",
+    "BOP_ITEM": "CL_BOP_ITEM", "ACCOUNTING_ENTRY": "CL_ACCOUNTING_ENTRY",
+    "MODE_OF_SUPPLY": "CL_MODE_OF_SUPPLY",
     "UNIT_MEASURE": "CL_UNIT", "UNIT_MULT": "CL_UNIT_MULT", "DECIMALS": "CL_DECIMALS",
     "OBS_STATUS": "CL_OBS_STATUS", "CONF_STATUS": "CL_CONF_STATUS",
 }
@@ -184,7 +185,8 @@ CONCEPTS = {
 
 _FIXED_CODES = {
     "FREQ": [Code("A", "Annual", "年度"), Code("Q", "Quarterly", "季度"), Code("M", "Monthly", "月度")],
-    "ACCOUNTING_ENTRY": [Code("C", "Credit (exports)", "贷方（出口）"), Code("D", "Debit (imports)", "借方（进口）")],
+    "ACCOUNTING_ENTRY": [Code("C", "Credit (exports)", "贷方（出口）"),
+                         Code("D", "Debit (imports)", "借方（进口）")],
     "UNIT_MEASURE": [Code("USD", "US dollar", "美元")],
     "UNIT_MULT": [Code("0", "Units", "个")],
     "DECIMALS": [Code("2", "Two", "两位")],
@@ -222,18 +224,20 @@ def reference() -> Reference:
         add_area(p.code, by_code)
 
     partners = [Code(WORLD, "World (all partners)", "全部国家和地区")]
-    partners += [Code(c.alpha2, c.name_en or c.name_zh, c.name_zh) for c in Country.objects.order_by("alpha2")]
+    partners += [Code(c.alpha2, c.name_en or c.name_zh, c.name_zh)
+                 for c in Country.objects.order_by("alpha2")]
 
     item_parent: dict[str, str | None] = {ALL_SERVICES: None}
     items = [Code(ALL_SERVICES, "Services", "服务")]
     categories = list(ServiceCategory.objects.select_related("parent").order_by("order", "code"))
-    for c in categories:
-        if c.parent_id is None:
-            item_parent[c.code] = ALL_SERVICES
-            items.append(Code(c.code, c.name_en or c.name_zh, c.name_zh, ALL_SERVICES))
-            for sub in (s for s in categories if s.parent_id == c.pk):
-                item_parent[sub.code] = c.code
-                items.append(Code(sub.code, sub.name_en or sub.name_zh, sub.name_zh, c.code))
+
+    def add_items(parent_pk: int | None, parent_code: str) -> None:
+        for c in (c for c in categories if c.parent_id == parent_pk):
+            item_parent[c.code] = parent_code
+            items.append(Code(c.code, c.name_en or c.name_zh, c.name_zh, parent_code))
+            add_items(c.pk, c.code)
+
+    add_items(None, ALL_SERVICES)
 
     modes = [Code(ALL_MODES, "All modes of supply", "全部提供模式")]
     modes += [Code(m.code, m.name_en or m.name_zh, m.name_zh)
@@ -322,9 +326,10 @@ def structures(ref: Reference | None = None) -> Structures:
             id=attr, concept_identity=scheme[attr], local_representation=enumerated(attr),
             usage_status=common.UsageStatus.mandatory, related_to=model.PrimaryMeasureRelationship()))
 
-    flow = _maintained(model.DataflowDefinition, FLOW_ID, ("Trade in services: official aggregates, protected",
-                                                          "服务贸易：正式汇总数据（已做保密处理）"), agency,
-                       structure=dsd)
+    flow = _maintained(model.DataflowDefinition, FLOW_ID,
+                       ("Trade in services: official aggregates, protected",
+                        "服务贸易：正式汇总数据（已做保密处理）"),
+                       agency, structure=dsd)
     return Structures(agency, {cl.id: cl for cl in codelists.values()}, scheme, dsd, flow)
 
 
@@ -351,7 +356,7 @@ _AGENCY_ANY = {"all", "*"}
 
 
 def _refs(parts: Structures, artefact, references: str) -> list:
-    """The artefacts `references` (SDMX REST) adds to `artefact`: dataflow → DSD → concept scheme, codelists."""
+    """What `references` (SDMX REST) adds to `artefact`: dataflow → DSD → concept scheme and codelists."""
     children = {id(parts.dataflow): [parts.dsd],
                 id(parts.dsd): [parts.concepts, *parts.codelists.values()]}
     parents: dict[int, list] = {id(parts.dsd): [parts.dataflow], id(parts.concepts): [parts.dsd]}
@@ -384,12 +389,11 @@ def _refs(parts: Structures, artefact, references: str) -> list:
 
 def structure_query(resource: str, agency: str = "all", resource_id: str = "all", version: str = "latest",
                     references: str | None = None) -> bytes:
-    """SDMX REST structure query (`structure/{resource}/{agency}/{id}/{version}`) → SDMX-ML 2.1 structure message.
+    """SDMX REST structure query `structure/{resource}/{agency}/{id}/{version}` → SDMX-ML 2.1 structures.
 
-    `resource` is dataflow, datastructure, codelist, conceptscheme or "structure" (any of them); "all"/"*" match
-    any agency and id, "latest"/"all"/"*"/"+"/"~" any version. `references` as SDMX REST (default "none").
-    Other resource types are 404: this service publishes only these.
-    """
+    `resource` is dataflow, datastructure, codelist, conceptscheme or "structure" (any of them); "all" and
+    "*" match any agency and id, "latest", "all", "*", "+" and "~" any version. `references` as SDMX REST
+    (default "none"; a resource type selects that type among all references)."""
     if resource not in (*STRUCTURE_TYPES, "structure"):
         raise QueryError(404, "not_found", f"no structures of type {resource!r} (published: "
                                            f"{', '.join(STRUCTURE_TYPES)})", "resource")
@@ -422,7 +426,7 @@ def structure_query(resource: str, agency: str = "all", resource_id: str = "all"
     return _structure_xml(parts, seen.values())
 
 
-# ------------------------------------------------------------------------------------------------ query parsing
+# ------------------------------------------------------------------------------------------- query parsing
 
 
 def check_flow(flow: str) -> None:
@@ -443,7 +447,7 @@ def check_flow(flow: str) -> None:
 
 
 def parse_key(key: str | None, ref: Reference) -> list[frozenset[str] | None]:
-    """Per dimension (DSD order) the accepted codes, None = wildcard. Raises QueryError (400) naming the part."""
+    """Per dimension (DSD order) the accepted codes, None for a wildcard; QueryError (400) names the part."""
     if key is None or key.strip() in ("", "all", "*"):
         return [None] * len(DIMENSIONS)
     parts = key.split(".")
@@ -472,8 +476,8 @@ _PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})(?:-(\d{2}))?|Q([1-4])|S([12])|A1))
 def parse_period(value: str | None, param: str, *, end: bool) -> int | None:
     """An SDMX REST startPeriod/endPeriod → the first (start) or last (end) whole month it covers, as yyyymm.
 
-    YYYY, YYYY-A1, YYYY-Sn, YYYY-Qn, YYYY-MM and YYYY-MM-DD (a date: the whole months on or after it for a start,
-    on or before it for an end). Raises QueryError (400) naming `param`.
+    YYYY, YYYY-A1, YYYY-Sn, YYYY-Qn, YYYY-MM and YYYY-MM-DD (a date: the whole months on or after it for a
+    start, on or before it for an end). Raises QueryError (400) naming `param`.
     """
     if value is None or value == "":
         return None
@@ -537,7 +541,8 @@ def frequency(time_period: str) -> str:
 
 # A cell of a cube (one entry, one year): (TIME_PERIOD, REF_AREA, COUNTERPART_AREA, BOP_ITEM, MODE_OF_SUPPLY).
 T, AREA, PARTNER, ITEM, MODE = range(5)
-_FINE_BY = ["period", "province", "city", "pilot_area", "enterprise_id", "service", "component", "partner", "mode"]
+_FINE_BY = ["period", "province", "city", "pilot_area", "enterprise_id", "service", "component", "partner",
+            "mode"]
 _REST = "~rest:"   # hidden cells: the part of an area outside its published sub-areas (never published)
 
 
@@ -548,7 +553,6 @@ class Cube:
     entry: str
     year: int
     values: dict[tuple, Decimal | None]          # cell → value, None if suppressed; hidden cells excluded
-    reasons: dict[tuple, str]                    # suppressed cell → disclosure reason (never published)
 
 
 def _hidden(key: tuple) -> bool:
@@ -571,11 +575,15 @@ class _Protector:
         self.suppressed: dict[tuple, str] = {}
         self.touched: set[tuple] = set()    # slices with new suppressions, to check again (step 3)
 
+    def _size(self, key: tuple) -> tuple:
+        """Complements are the smallest cells (least information lost), ties in table order."""
+        return self.stats[key].value, self.rank[key]
+
     def _choose(self, i: int) -> tuple | None:
         total, _d, parts = self.equations[i]
         candidates = [p for p in parts if p not in self.suppressed]
         if candidates:
-            return min(candidates, key=lambda k: (self.stats[k].value, self.rank[k]))
+            return min(candidates, key=self._size)
         return total if total not in self.suppressed else None
 
     def _suppress(self, key: tuple, reason: str, queue: deque, queued: list[bool]) -> None:
@@ -593,11 +601,11 @@ class _Protector:
             i = queue.popleft()
             queued[i] = False
             total, _d, parts = self.equations[i]
-            hidden = [m for m in (*parts, total) if m in self.suppressed]
+            unknown = [m for m in (*parts, total) if m in self.suppressed]
             reason = None
-            if len(hidden) == 1:
+            if len(unknown) == 1:
                 reason = disclosure.SECONDARY
-            elif len(hidden) == 2 and any(self.stats[m].contributors == 1 for m in hidden):
+            elif len(unknown) == 2 and any(self.stats[m].contributors == 1 for m in unknown):
                 reason = disclosure.SINGLETON
             if reason is None:
                 continue
@@ -610,7 +618,7 @@ class _Protector:
 
     def _slice_check(self, slice_keys: list[tuple], slice_eqs: list[int]) -> list[tuple[tuple, str]]:
         """Step 3 for one slice: the cells its own equations let anyone (or a single insider) recover."""
-        hidden = [k for k in slice_keys if k in self.suppressed]
+        unknown = [k for k in slice_keys if k in self.suppressed]
         mixed = False
         for i in slice_eqs:
             total, _d, parts = self.equations[i]
@@ -622,12 +630,12 @@ class _Protector:
             # No sum of the slice has both published and suppressed members: the suppressed cells' sums are
             # all unknown, so they determine no value (the hierarchies are trees) and no insider learns more.
             return []
-        table = disclosure.Table({k: self.stats[k] for k in slice_keys},
-                                 [(self.equations[i][0], self.equations[i][2]) for i in slice_eqs], slice_keys)
-        recovered = table.recoverable(hidden)
+        equations = [(self.equations[i][0], self.equations[i][2]) for i in slice_eqs]
+        table = disclosure.Table({k: self.stats[k] for k in slice_keys}, equations, slice_keys)
+        recovered = table.recoverable(unknown)
         exposed: set[tuple] = set()
-        if any(self.stats[k].contributors == 1 for k in hidden):   # else no insider knows a suppressed cell
-            exposed = set().union(*table.singleton_recoverable(hidden).values()) - recovered
+        if any(self.stats[k].contributors == 1 for k in unknown):   # else no insider knows a suppressed cell
+            exposed = set().union(*table.singleton_recoverable(unknown).values()) - recovered
         targets = [(k, disclosure.SECONDARY) for k in sorted(recovered, key=self.rank.__getitem__)]
         targets += [(k, disclosure.SINGLETON) for k in sorted(exposed, key=self.rank.__getitem__)]
         return targets
@@ -657,20 +665,19 @@ class _Protector:
             for s in to_check:
                 own = set(slice_eqs.get(s, []))
                 for target, reason in self._slice_check(slices[s], slice_eqs.get(s, [])):
-                    if target not in self.suppressed:
-                        continue
                     # One more complement in a line through the target: its slice's lines first.
                     lines = sorted(self.lines_of[target], key=lambda i: (i not in own, i))
                     chosen = next((c for c in map(self._choose, lines) if c is not None), None)
                     if chosen is None:
                         rest = [k for k in slices[s] if k not in self.suppressed]
-                        chosen = min(rest, key=lambda k: (self.stats[k].value, self.rank[k])) if rest else None
+                        chosen = min(rest, key=self._size) if rest else None
                     if chosen is not None:
                         self._suppress(chosen, reason, queue, queued)
 
 
 def _fine_rows(entry: str, year: int) -> list[queries.Cell]:
-    return queries.cells(Filter(start=year * 100 + 1, end=year * 100 + 12, direction=ENTRIES[entry]), _FINE_BY)
+    flt = Filter(start=year * 100 + 1, end=year * 100 + 12, direction=ENTRIES[entry])
+    return queries.cells(flt, _FINE_BY)
 
 
 def _build_stats(rows: Sequence[queries.Cell], ref: Reference, year: int, months: set[int]
@@ -683,7 +690,8 @@ def _build_stats(rows: Sequence[queries.Cell], ref: Reference, year: int, months
     """
     area_children = ref.children(ref.area_parent)
     item_codes = set(ref.item_parent)
-    complete_q = {q for q in range(1, 5) if all(year * 100 + m in months for m in range(3 * q - 2, 3 * q + 1))}
+    complete_q = {q for q in range(1, 5)
+                  if all(year * 100 + m in months for m in range(3 * q - 2, 3 * q + 1))}
     complete_a = len(complete_q) == 4
 
     def time_up(tp: str) -> list[str]:
@@ -756,8 +764,8 @@ def _build_stats(rows: Sequence[queries.Cell], ref: Reference, year: int, months
 
 def _equations(stats: dict[tuple, CellStat], ref: Reference, open_areas: set[tuple]
                ) -> list[tuple[tuple, int, list[tuple]]]:
-    """Every published sum of the cube: (total, dimension, parts), in a deterministic order (`stats` is sorted,
-    so parts come in table order)."""
+    """Every published sum of the cube: (total, dimension, parts), in a deterministic order (`stats` is
+    sorted, so parts come in table order)."""
 
     def parents_of(dim: int, value: str) -> tuple[tuple[str, str], ...]:
         """(parent value, level tag) of the sums `value` is a part of along `dim`."""
@@ -819,11 +827,12 @@ def _digest(rows: Sequence[queries.Cell], ref: Reference, months: set[int], rule
 
 _cache: OrderedDict[str, Cube] = OrderedDict()
 _cache_lock = threading.Lock()
+_compute_lock = threading.Lock()
 _CACHE_SIZE = 4    # a cube of a year is some 10 MB; two entries × two years
 
 
 def cube(entry: str, year: int, *, ref: Reference | None = None, months: set[int] | None = None) -> Cube:
-    """The protected cube of one accounting entry ("C"/"D") and one year (cached by the digest of its data)."""
+    """The protected cube of one accounting entry ("C"/"D") and one year, cached by the digest of its data."""
     from tradepilot.analytics.disclosure import rules_from_settings
 
     ref = ref or reference()
@@ -837,6 +846,16 @@ def cube(entry: str, year: int, *, ref: Reference | None = None, months: set[int
         if found is not None:
             _cache.move_to_end(digest)
             return found
+    with _compute_lock:   # concurrent requests for a cold cube wait for one computation, not repeat it
+        with _cache_lock:
+            found = _cache.get(digest)
+        if found is not None:
+            return found
+        return _compute(rows, ref, year, months, rules, entry, digest)
+
+
+def _compute(rows: Sequence[queries.Cell], ref: Reference, year: int, months: set[int], rules, entry: str,
+             digest: str) -> Cube:
     raw = _build_stats(rows, ref, year, months)
 
     def stat(v: tuple[int, int, int]) -> CellStat:
@@ -855,7 +874,7 @@ def cube(entry: str, year: int, *, ref: Reference | None = None, months: set[int
     equations = _equations(stats, ref, open_areas)
     suppressed = _Protector(stats, equations, rules).protect()
     values = {k: (None if k in suppressed else s.value) for k, s in stats.items() if not _hidden(k)}
-    result = Cube(entry, year, values, {k: r for k, r in suppressed.items() if not _hidden(k)})
+    result = Cube(entry, year, values)
     with _cache_lock:
         _cache[digest] = result
         while len(_cache) > _CACHE_SIZE:
@@ -863,7 +882,21 @@ def cube(entry: str, year: int, *, ref: Reference | None = None, months: set[int
     return result
 
 
-# ------------------------------------------------------------------------------------------------ observations
+def prepare(years: Iterable[int] | None = None) -> int:
+    """Compute and cache the protected cubes of both entries for `years` (default: every year with data, at
+    most the cache's two years, newest first), e.g. after an analytics refresh, so that no data query waits.
+    Returns the number of cubes."""
+    ref = reference()
+    months = set(queries.periods(Filter()))
+    wanted = sorted(set(years) if years is not None else {m // 100 for m in months}, reverse=True)
+    wanted = wanted[: _CACHE_SIZE // 2]
+    for year in wanted:
+        for entry in ENTRIES:
+            cube(entry, year, ref=ref, months=months)
+    return len(wanted) * len(ENTRIES)
+
+
+# -------------------------------------------------------------------------------------------- observations
 
 
 @dataclass(frozen=True)
@@ -889,7 +922,8 @@ class Observation:
 
 def observations(key: str | None = None, start_period: str | None = None, end_period: str | None = None,
                  *, ref: Reference | None = None) -> list[Observation]:
-    """The protected observations matching an SDMX REST key and period range, in series-key then time order."""
+    """The protected observations matching an SDMX REST key and period range, by series key, then time.
+    Raises QueryError (400) for a bad key or period."""
     ref = ref or reference()
     selection = parse_key(key, ref)
     start = parse_period(start_period, "startPeriod", end=False)
@@ -898,8 +932,8 @@ def observations(key: str | None = None, start_period: str | None = None, end_pe
         raise _bad("endPeriod", f"{end_period!r} is before startPeriod {start_period!r}")
     freq_sel, area_sel, partner_sel, item_sel, entry_sel, mode_sel = selection
     months = set(queries.periods(Filter()))
-    years = sorted({m // 100 for m in months
-                    if (start is None or m // 100 >= start // 100) and (end is None or m // 100 <= end // 100)})
+    years = sorted({m // 100 for m in months if (start is None or m // 100 >= start // 100)
+                    and (end is None or m // 100 <= end // 100)})
     order = {dim: {code: i for i, code in enumerate(ref.ids(dim))} for dim in DIMENSIONS}
     out = []
     for entry in ("C", "D"):
@@ -909,10 +943,9 @@ def observations(key: str | None = None, start_period: str | None = None, end_pe
             for k, value in cube(entry, year, ref=ref, months=months).values.items():
                 tp, area, partner, item, mode = k
                 freq = frequency(tp)
-                if ((freq_sel is not None and freq not in freq_sel) or (area_sel is not None and area not in area_sel)
-                        or (partner_sel is not None and partner not in partner_sel)
-                        or (item_sel is not None and item not in item_sel)
-                        or (mode_sel is not None and mode not in mode_sel)):
+                if not all(sel is None or code in sel for sel, code in (
+                        (freq_sel, freq), (area_sel, area), (partner_sel, partner), (item_sel, item),
+                        (mode_sel, mode))):
                     continue
                 first, last = period_months(tp)
                 if (start is not None and first < start) or (end is not None and last > end):
@@ -929,7 +962,9 @@ def _value(value: Decimal) -> str:
 
 
 def _obs_attributes(o: Observation) -> dict[str, str]:
-    return {"OBS_STATUS": "Q", "CONF_STATUS": "C"} if o.confidential else {"OBS_STATUS": "A", "CONF_STATUS": "F"}
+    if o.confidential:
+        return {"OBS_STATUS": "Q", "CONF_STATUS": "C"}
+    return {"OBS_STATUS": "A", "CONF_STATUS": "F"}
 
 
 def _xml(obs: Sequence[Observation], message_id: str) -> bytes:
@@ -1004,6 +1039,6 @@ def data_message(flow: str, key: str | None = None, start_period: str | None = N
 __all__ = [
     "AGENCY", "DIMENSIONS", "DSD_ID", "FLOW_ID", "MEDIA_DATA_CSV", "MEDIA_DATA_XML", "MEDIA_STRUCTURE_XML",
     "VERSION", "Cube", "Observation", "QueryError", "Reference", "Structures", "check_flow", "cube",
-    "data_message", "observations", "parse_key", "parse_period", "reference", "structure_message",
+    "data_message", "observations", "parse_key", "parse_period", "prepare", "reference", "structure_message",
     "structure_query", "structures",
 ]

@@ -8,12 +8,14 @@ The API mounts the router with `api.add_router("/sdmx/", router)`, which gives:
         ?startPeriod=2026-01&endPeriod=2026-06&format=sdmx-ml|sdmx-csv
     GET /api/v1/sdmx/structure/{type}[/{agency}[/{id}[/{version}]]]?references=none|children|descendants|…
         type: dataflow, datastructure, codelist, conceptscheme, or structure (all of them)
+    GET /api/v1/sdmx/{type}[/{agency}[/{id}[/{version}]]]   the same at the SDMX 2.1 REST paths, which
+        SDMX clients (e.g. sdmx1's Client) ask for; not in the OpenAPI schema
 
-Format: the `format` parameter wins; otherwise the Accept header
-(`application/vnd.sdmx.structurespecificdata+xml;version=2.1` or `application/vnd.sdmx.data+csv;version=2.0.0`);
-by default SDMX-ML. Errors use the API's JSON error shape with the statuses SDMX REST prescribes: 400 for a bad
-key or period (the error's `field` names the dimension or parameter), 404 for an unknown dataflow or structure
-and for a query without results, 406 for a format this service does not write.
+Format: the `format` parameter (sdmx-ml, sdmx-csv) wins; otherwise the Accept header
+(`application/vnd.sdmx.structurespecificdata+xml;version=2.1`, `application/vnd.sdmx.data+csv;version=2.0.0`);
+by default SDMX-ML. Errors use the API's JSON error shape with the statuses SDMX REST prescribes: 400 for a
+bad key or period (the error's `field` names the dimension or parameter), 404 for an unknown dataflow or
+structure and for a query without results, 406 for a format this service does not write.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ _CSV_FORMATS = {"sdmx-csv", "csv"}
 
 
 def _error(exc: sdmx.QueryError, value: str = "") -> JsonResponse:
-    errors = [{"row": None, "field": exc.field, "value": value[:100], "code": exc.code, "message": exc.detail}]
+    errors = [{"row": None, "field": exc.field, "value": value[:100], "code": exc.code,
+               "message": exc.detail}]
     return JsonResponse(error_body(exc.detail, exc.code, errors), status=exc.status)
 
 
 def negotiate(fmt: str | None, accept: str | None) -> str:
-    """"xml" or "csv" from the `format` parameter, else the Accept header; QueryError (406) if neither fits."""
+    """"xml" or "csv" from the `format` parameter, else from the Accept header; QueryError 406 if neither
+    names a format written here."""
     if fmt:
         wanted = fmt.strip().lower()
         if wanted in _XML_FORMATS:
@@ -66,7 +70,8 @@ def _data(request, flow: str, key: str | None, start_period: str | None, end_per
         value = {"flow": flow, "startPeriod": start_period, "endPeriod": end_period, "format": fmt}.get(
             exc.field, key)
         return _error(exc, value or "")
-    response = HttpResponse(body, content_type=sdmx.MEDIA_DATA_CSV if chosen == "csv" else sdmx.MEDIA_DATA_XML)
+    media = sdmx.MEDIA_DATA_CSV if chosen == "csv" else sdmx.MEDIA_DATA_XML
+    response = HttpResponse(body, content_type=media)
     response["Vary"] = "Accept"
     if chosen == "csv":
         response["Content-Disposition"] = f'inline; filename="{sdmx.FLOW_ID}.csv"'
@@ -75,14 +80,16 @@ def _data(request, flow: str, key: str | None, start_period: str | None, end_per
 
 @router.get("/data/{flow}", auth=None, summary="SDMX data: all of a dataflow")
 def data_all(request, flow: str, start_period: str | None = Query(None, alias="startPeriod"),
-             end_period: str | None = Query(None, alias="endPeriod"), fmt: str | None = Query(None, alias="format")):
+             end_period: str | None = Query(None, alias="endPeriod"),
+             fmt: str | None = Query(None, alias="format")):
     return _data(request, flow, None, start_period, end_period, fmt)
 
 
 @router.get("/data/{flow}/{key}", auth=None, summary="SDMX data for a key (FREQ.REF_AREA.COUNTERPART_AREA."
                                                       "BOP_ITEM.ACCOUNTING_ENTRY.MODE_OF_SUPPLY)")
 def data_key(request, flow: str, key: str, start_period: str | None = Query(None, alias="startPeriod"),
-             end_period: str | None = Query(None, alias="endPeriod"), fmt: str | None = Query(None, alias="format")):
+             end_period: str | None = Query(None, alias="endPeriod"),
+             fmt: str | None = Query(None, alias="format")):
     return _data(request, flow, key, start_period, end_period, fmt)
 
 
@@ -105,7 +112,8 @@ def structure_agency(request, resource: str, agency: str, references: str | None
     return _structure(resource, agency, references=references)
 
 
-@router.get("/structure/{resource}/{agency}/{resource_id}", auth=None, summary="SDMX structure, latest version")
+@router.get("/structure/{resource}/{agency}/{resource_id}", auth=None,
+            summary="SDMX structure, latest version")
 def structure_id(request, resource: str, agency: str, resource_id: str, references: str | None = None):
     return _structure(resource, agency, resource_id, references=references)
 
@@ -114,3 +122,28 @@ def structure_id(request, resource: str, agency: str, resource_id: str, referenc
 def structure_version(request, resource: str, agency: str, resource_id: str, version: str,
                       references: str | None = None):
     return _structure(resource, agency, resource_id, version, references)
+
+
+def _register_sdmx21_paths(resource: str) -> None:
+    """`/{resource}/{agency}/{id}/{version}` (SDMX 2.1 REST) for one structure type."""
+
+    def by_type(request, references: str | None = None):
+        return _structure(resource, references=references)
+
+    def by_agency(request, agency: str, references: str | None = None):
+        return _structure(resource, agency, references=references)
+
+    def by_id(request, agency: str, resource_id: str, references: str | None = None):
+        return _structure(resource, agency, resource_id, references=references)
+
+    def by_version(request, agency: str, resource_id: str, version: str, references: str | None = None):
+        return _structure(resource, agency, resource_id, version, references)
+
+    for suffix, view in (("", by_type), ("/{agency}", by_agency), ("/{agency}/{resource_id}", by_id),
+                         ("/{agency}/{resource_id}/{version}", by_version)):
+        router.add_api_operation(f"/{resource}{suffix}", ["GET"], view, auth=None, include_in_schema=False,
+                                 operation_id=f"sdmx21_{resource}_{view.__name__}")
+
+
+for _resource in sdmx.STRUCTURE_TYPES:
+    _register_sdmx21_paths(_resource)

@@ -12,39 +12,16 @@ from io import BytesIO
 
 import pytest
 import sdmx as sdmx1
-from django.urls import Resolver404, path, resolve
-from ninja import NinjaAPI
 
-from tradepilot.analytics import disclosure, queries, sdmx, sdmx_api
+from tradepilot.analytics import disclosure, queries, sdmx
 from tradepilot.analytics.disclosure import CellStat
 from tradepilot.analytics.queries import Filter
 from tradepilot.core.models import Country, PilotArea, Region, ServiceCategory
 
 pytestmark = pytest.mark.django_db
 
-# A throw-away API for the HTTP tests while the project's API does not mount the router yet.
-_test_api = NinjaAPI(urls_namespace="sdmx-test", docs_url=None)
-_test_api.add_router("/sdmx/", sdmx_api.router)
-urlpatterns = [path("sdmx-test/", _test_api.urls)]
-
 KEY_ORDER = ("FREQ", "REF_AREA", "COUNTERPART_AREA", "BOP_ITEM", "ACCOUNTING_ENTRY", "MODE_OF_SUPPLY")
-
-
-def _mounted() -> bool:
-    try:
-        resolve("/api/v1/sdmx/structure/dataflow")
-    except Resolver404:
-        return False
-    return True
-
-
-@pytest.fixture
-def base(settings):
-    """URL prefix of the router: the project's mount if there is one, else the throw-away API above."""
-    if _mounted():
-        return "/api/v1/sdmx"
-    settings.ROOT_URLCONF = __name__
-    return "/sdmx-test/sdmx"
+BASE = "/api/v1/sdmx"   # where the project's API mounts the router
 
 
 def _structure():
@@ -372,8 +349,8 @@ def test_rest_of_a_province_is_protected(reference, monkeypatch):
 # ------------------------------------------------------------------------------------------------ HTTP
 
 
-def test_http_data_formats(trade, client, base):
-    url = f"{base}/data/SERVICES_TRADE/M.CN.W1.S.C._T"
+def test_http_data_formats(trade, client):
+    url = f"{BASE}/data/SERVICES_TRADE/M.CN.W1.S.C._T"
     xml = client.get(url, {"startPeriod": "2026-01", "endPeriod": "2026-03"})
     assert xml.status_code == 200, xml.content[:300]
     assert xml["Content-Type"] == sdmx.MEDIA_DATA_XML
@@ -393,40 +370,40 @@ def test_http_data_formats(trade, client, base):
     assert explicit_xml.content.count(b"<Obs ") == 3
 
 
-def test_http_errors(reference, store_root, client, base):
+def test_http_errors(reference, store_root, client):
     def error(url, params=None, **headers):
         response = client.get(url, params or {}, **headers)
         return response.status_code, response.json()
 
-    status, body = error(f"{base}/data/SERVICES_TRADE/M.CN.W1.SZ.C._T")
+    status, body = error(f"{BASE}/data/SERVICES_TRADE/M.CN.W1.SZ.C._T")
     assert status == 400 and body["code"] == "invalid_query"
     assert body["errors"][0]["field"] == "BOP_ITEM"
     assert "BOP_ITEM" in body["detail"] and "SZ" in body["detail"]
-    status, body = error(f"{base}/data/SERVICES_TRADE/M.CN.W1.S.C")
+    status, body = error(f"{BASE}/data/SERVICES_TRADE/M.CN.W1.S.C")
     assert status == 400 and body["errors"][0]["field"] == "key"
-    status, body = error(f"{base}/data/SERVICES_TRADE/M.CN.W1.S.C._T", {"startPeriod": "2026-13"})
+    status, body = error(f"{BASE}/data/SERVICES_TRADE/M.CN.W1.S.C._T", {"startPeriod": "2026-13"})
     assert status == 400 and body["errors"][0]["field"] == "startPeriod" and "startPeriod" in body["detail"]
-    status, body = error(f"{base}/data/SERVICES_TRADE/M.CN.W1.S.C._T",
+    status, body = error(f"{BASE}/data/SERVICES_TRADE/M.CN.W1.S.C._T",
                          {"startPeriod": "2026", "endPeriod": "2025"})
     assert status == 400 and body["errors"][0]["field"] == "endPeriod"
-    status, body = error(f"{base}/data/NOT_A_FLOW/M.CN.W1.S.C._T")
+    status, body = error(f"{BASE}/data/NOT_A_FLOW/M.CN.W1.S.C._T")
     assert status == 404 and body["errors"][0]["field"] == "flow"
-    status, _body = error(f"{base}/data/SERVICES_TRADE", {"format": "json"})
+    status, _body = error(f"{BASE}/data/SERVICES_TRADE", {"format": "json"})
     assert status == 406
-    status, _body = error(f"{base}/data/SERVICES_TRADE", HTTP_ACCEPT="application/json")
+    status, _body = error(f"{BASE}/data/SERVICES_TRADE", HTTP_ACCEPT="application/json")
     assert status == 406
-    status, _body = error(f"{base}/structure/codelist/CN_MOFCOM/CL_NOPE/latest")
+    status, _body = error(f"{BASE}/structure/codelist/CN_MOFCOM/CL_NOPE/latest")
     assert status == 404
-    status, body = error(f"{base}/structure/dataflow", {"references": "cousins"})
+    status, body = error(f"{BASE}/structure/dataflow", {"references": "cousins"})
     assert status == 400 and body["errors"][0]["field"] == "references"
 
 
-def test_http_no_results_and_structures(reference, store_root, client, base):
+def test_http_no_results_and_structures(reference, store_root, client):
     # No trade at all: a valid query finds nothing, which SDMX REST answers with 404.
-    for url in (f"{base}/data/SERVICES_TRADE/M.CN.W1.S.C._T", f"{base}/data/SERVICES_TRADE"):
+    for url in (f"{BASE}/data/SERVICES_TRADE/M.CN.W1.S.C._T", f"{BASE}/data/SERVICES_TRADE"):
         response = client.get(url)
         assert response.status_code == 404 and response.json()["code"] == "no_results"
-    response = client.get(f"{base}/structure/datastructure/CN_MOFCOM/DSD_SERVICES_TRADE/1.0",
+    response = client.get(f"{BASE}/structure/datastructure/CN_MOFCOM/DSD_SERVICES_TRADE/1.0",
                           {"references": "descendants"})
     assert response.status_code == 200 and response["Content-Type"] == sdmx.MEDIA_STRUCTURE_XML
     msg = sdmx1.read_sdmx(BytesIO(response.content))
@@ -434,15 +411,14 @@ def test_http_no_results_and_structures(reference, store_root, client, base):
     for url in ("structure/dataflow/all/all/latest", "structure/dataflow/CN_MOFCOM", "structure/structure",
                 "structure/codelist/all/CL_BOP_ITEM", "dataflow/CN_MOFCOM/SERVICES_TRADE/latest", "codelist",
                 "datastructure/CN_MOFCOM/DSD_SERVICES_TRADE?references=children"):
-        response = client.get(f"{base}/{url}")
+        response = client.get(f"{BASE}/{url}")
         assert response.status_code == 200, url
         sdmx1.read_sdmx(BytesIO(response.content))
 
 
-def test_mounted_without_login(reference, client):
-    """Through the project's API, which requires a login by default: these operations are public."""
-    if not _mounted():
-        pytest.skip("the project's API does not mount the SDMX router at /api/v1/sdmx/ yet")
-    response = client.get("/api/v1/sdmx/structure/dataflow/CN_MOFCOM/SERVICES_TRADE/latest")
+def test_public_without_login(reference, client):
+    """The project's API requires a login by default; the SDMX operations are public, the others are not."""
+    response = client.get(f"{BASE}/structure/dataflow/CN_MOFCOM/SERVICES_TRADE/latest")
     assert response.status_code == 200
-    assert client.get("/api/v1/sdmx/data/SERVICES_TRADE/M.CN.W1.SZ.C._T").status_code == 400
+    assert client.get(f"{BASE}/data/SERVICES_TRADE/M.CN.W1.SZ.C._T").status_code == 400
+    assert client.get("/api/v1/enterprises").status_code == 401

@@ -229,7 +229,7 @@ class Command(BaseCommand):
         """The background task worker (analytics refresh after approvals), beside the development server."""
         self.stdout.write("Starting the background task worker (db_worker) …")
         return subprocess.Popen([sys.executable, "-m", "tradepilot.cli", "db_worker", "--interval", "0.5",
-                                 "--no-startup-delay"], env={**os.environ, "TRADEPILOT_MODE": "demo"})
+                                 "--no-startup-delay", "--no-reload"], env={**os.environ, "TRADEPILOT_MODE": "demo"})
 
     def _port(self, value: int | None) -> int:
         if value is None:
