@@ -168,6 +168,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # the transactional database ("database", e.g. PostgreSQL only). See docs/architecture.md.
 ANALYTICS_ROOT = Path(os.environ.get("TRADEPILOT_ANALYTICS_ROOT", VAR_DIR / "analytics"))
 ANALYTICS_ENGINE = os.environ.get("TRADEPILOT_ANALYTICS_ENGINE", "duckdb")
+# Results of DuckDB queries kept per process, keyed by the partition files' state (0 turns the cache off).
+ANALYTICS_CACHE_ENTRIES = int(os.environ.get("TRADEPILOT_ANALYTICS_CACHE_ENTRIES", "512"))
 # Statistical disclosure control for every table shown outside the ministry and every export.
 ANALYTICS_DISCLOSURE = {
     "min_contributors": int(os.environ.get("TRADEPILOT_SDC_MIN_CONTRIBUTORS", "3")),

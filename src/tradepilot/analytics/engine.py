@@ -8,7 +8,9 @@ same two methods; see docs/architecture.md.
 
 from __future__ import annotations
 
+import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import duckdb
@@ -27,16 +29,56 @@ class Engine:
         raise NotImplementedError
 
 
+class ResultCache:
+    """Query results keyed by (SQL, parameters, state of the partition files).
+
+    The state is each file's path, size and modification time, read with one `stat` per file at every query, so
+    a refreshed, added or removed partition changes the key and the next query reads the new data: the cache can
+    serve a stale answer only if a file were rewritten with the same size within the same nanosecond. Least
+    recently used entries go first; results with many rows are not kept (memory stays bounded)."""
+
+    def __init__(self, entries: int, max_rows: int = 20_000):
+        self.entries = entries
+        self.max_rows = max_rows
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            found = self._data.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key, rows: list[tuple]) -> None:
+        if self.entries <= 0 or len(rows) > self.max_rows:
+            return
+        with self._lock:
+            self._data[key] = rows
+            self._data.move_to_end(key)
+            while len(self._data) > self.entries:
+                self._data.popitem(last=False)
+
+
 class DuckDBEngine(Engine):
     """One in-process DuckDB connection per thread (connections are not shared across threads); each query
-    re-lists the partition files so a refreshed or new partition is visible to the next query."""
+    re-lists the partition files so a refreshed or new partition is visible to the next query, and answers from
+    the result cache when neither the query nor the files changed (`cache_entries=0` turns the cache off)."""
 
     name = "duckdb"
 
-    def __init__(self, root: Path | str | None = None, threads: int | None = None):
+    def __init__(self, root: Path | str | None = None, threads: int | None = None,
+                 cache_entries: int | None = None):
         self.root = Path(root or settings.ANALYTICS_ROOT)
         self.threads = threads
         self._local = threading.local()
+        if cache_entries is None:
+            cache_entries = getattr(settings, "ANALYTICS_CACHE_ENTRIES", 512)
+        self.cache = ResultCache(cache_entries)
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
@@ -48,24 +90,48 @@ class DuckDBEngine(Engine):
             self._local.views = {}
         return con
 
-    def _bind_views(self, con) -> None:
+    def _files(self) -> dict[str, tuple[str, ...]]:
+        return {d.name: tuple(sorted(str(p) for p in (self.root / d.name).glob(_glob(d)))) for d in DATASETS.values()}
+
+    def _bind_views(self, con, files: dict[str, tuple[str, ...]]) -> None:
         for dataset in DATASETS.values():
-            files = tuple(sorted(str(p) for p in (self.root / dataset.name).glob(_glob(dataset))))
-            if self._local.views.get(dataset.name) == files:
+            if self._local.views.get(dataset.name) == files[dataset.name]:
                 continue
-            con.execute(f"CREATE OR REPLACE VIEW {dataset.table} AS {_source_sql(dataset, files)}")
-            self._local.views[dataset.name] = files
+            con.execute(f"CREATE OR REPLACE VIEW {dataset.table} AS {_source_sql(dataset, files[dataset.name])}")
+            self._local.views[dataset.name] = files[dataset.name]
+
+    @staticmethod
+    def _state(files: dict[str, tuple[str, ...]]) -> tuple:
+        state = []
+        for paths in files.values():
+            for path in paths:
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    continue
+                state.append((path, st.st_size, st.st_mtime_ns))
+        return tuple(state)
 
     def fetch(self, sql: str, params: list | tuple = ()) -> list[tuple]:
         con = self._connection()
-        self._bind_views(con)
+        files = self._files()
+        key = None
+        if self.cache.entries > 0:
+            key = (sql, tuple(params), self._state(files))
+            found = self.cache.get(key)
+            if found is not None:
+                return list(found)
+        self._bind_views(con, files)
         try:
-            return con.execute(sql.replace("%s", "?"), list(params)).fetchall()
+            rows = con.execute(sql.replace("%s", "?"), list(params)).fetchall()
         except duckdb.IOException:
             # A partition emptied (its file removed) between listing and reading: list again, once.
             self._local.views = {}
-            self._bind_views(con)
+            self._bind_views(con, self._files())
             return con.execute(sql.replace("%s", "?"), list(params)).fetchall()
+        if key is not None:
+            self.cache.put(key, rows)
+        return rows
 
     def close(self) -> None:
         con = getattr(self._local, "con", None)

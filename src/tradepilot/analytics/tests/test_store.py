@@ -140,3 +140,21 @@ def test_enterprise_attribute_change_refreshes_its_partitions(trade, django_capt
     official = MonthlyLine.objects.filter(report__enterprise=enterprise, report__status__in=store.OFFICIAL_STATUSES,
                                           report__year__gte=2025)
     assert queries.total(flt) == before + _orm_total(pk__in=official.values("pk"))
+
+
+def test_result_cache_answers_repeats_and_sees_every_refresh(trade):
+    engine = DuckDBEngine(cache_entries=16)
+    flt = Filter(start=202609, end=202609)
+    first = queries.cells(flt, ["component"], engine=engine)
+    assert queries.cells(flt, ["component"], engine=engine) == first
+    assert (engine.cache.hits, engine.cache.misses) == (1, 1)
+    # A refresh rewrites the partition: the next query reads it, not the cached answer.
+    MonthlyLine.objects.filter(report__year=2026, report__month=9).update(usd_amount=Decimal("1.00"))
+    store.refresh(LINES.name, 2026, 9)
+    changed = queries.cells(flt, ["component"], engine=engine)
+    assert changed != first
+    assert queries.total(flt, engine=engine) == queries.total(flt, engine=DuckDBEngine(cache_entries=0))
+    uncached = DuckDBEngine(cache_entries=0)
+    queries.cells(flt, ["component"], engine=uncached)
+    queries.cells(flt, ["component"], engine=uncached)
+    assert uncached.cache.hits == 0
