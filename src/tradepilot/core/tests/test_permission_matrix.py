@@ -138,6 +138,12 @@ WEB: dict[str, tuple] = {
     "GET analytics:bulletin":             (D,  O,       O,      O,     O,     M,     M,     D,     D),
     # the anomaly list is for reviewers (each bureau within its region)
     "GET analytics:anomalies":            (D,  O,       O,      D,     O,     O,     O,     D,     D),
+    # SDMX 2.1 structure paths (/sdmx/dataflow/..., /sdmx/codelist/...) that SDMX clients use; public, outside the
+    # OpenAPI schema (the same queries are documented under /sdmx/structure/...)
+    "GET api:by_type":                    (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET api:by_agency":                  (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET api:by_id":                      (O,  O,       O,      O,     O,     O,     O,     O,     O),
+    "GET api:by_version":                 (O,  O,       O,      O,     O,     O,     O,     O,     O),
     # the API's own pages (not operations): the schema and docs are public; the root is a 404 placeholder
     "GET api:openapi-json":               (O,  O,       O,      O,     O,     O,     O,     O,     O),
     "GET api:openapi-view":               (O,  O,       O,      O,     O,     O,     O,     O,     O),
@@ -519,6 +525,10 @@ WEB_OPS: dict[str, Op] = {
     "GET reporting:template": Op(lambda c: c.web().get(reverse("reporting:template", args=["csv"]))),
     "GET reporting:form_template": Op(
         lambda c: c.web().get(reverse("reporting:form_template", args=["fats_in", "xlsx"]))),
+    "GET api:by_type": Op(lambda c: c.web().get(f"{API_ROOT}/sdmx/codelist")),
+    "GET api:by_agency": Op(lambda c: c.web().get(f"{API_ROOT}/sdmx/dataflow/all")),
+    "GET api:by_id": Op(lambda c: c.web().get(f"{API_ROOT}/sdmx/datastructure/all/DSD_SERVICES_TRADE")),
+    "GET api:by_version": Op(lambda c: c.web().get(f"{API_ROOT}/sdmx/datastructure/all/DSD_SERVICES_TRADE/latest")),
     "GET api:openapi-json": Op(lambda c: c.web().get(reverse("api:openapi-json"))),
     "GET api:openapi-view": Op(lambda c: c.web().get(reverse("api:openapi-view"))),
     "GET api:api-root": Op(lambda c: c.web().get(reverse("api:api-root"))),
