@@ -162,7 +162,11 @@ PLATFORM_NAME = _("Trade Pilot")
 
 # Background work (analytics refresh, bulletins): django-tasks with its database backend, so the queue lives in
 # the same database on SQLite and PostgreSQL; `tradepilot db_worker` runs it (`tradepilot demo` starts one).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Queues: "default" (analytics refresh, quick) and "publication" (protected SDMX cubes, slow); run a worker per
+# queue so a publication never delays a refresh.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "publication"]}}
+# Seconds between a change and the recomputation of the year's SDMX cubes (a burst of approvals: one run).
+ANALYTICS_PUBLICATION_DELAY = int(os.environ.get("TRADEPILOT_ANALYTICS_PUBLICATION_DELAY", "60"))
 
 # Analytics store: Hive-partitioned Parquet under ANALYTICS_ROOT read by DuckDB ("duckdb"), or the fact tables in
 # the transactional database ("database", e.g. PostgreSQL only). See docs/architecture.md.

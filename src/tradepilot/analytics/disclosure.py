@@ -501,6 +501,10 @@ class Table:
                     insiders[key] = exposed
         return recovered, insiders
 
+    def analyse(self, suppressed) -> tuple[set[Key], dict[Key, set[Key]]]:
+        """`recoverable` and `singleton_recoverable` from one elimination (callers needing both save half)."""
+        return self._analyse(suppressed)
+
     def recoverable(self, suppressed) -> set[Key]:
         """Suppressed keys whose value the published cells determine exactly through the equations.
 

@@ -8,6 +8,9 @@ includes every change marked before it started.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.dispatch import receiver
@@ -49,9 +52,23 @@ def refresh_partition(dataset: str, year: int, month: int) -> int:
     return store.refresh(dataset, year, month)
 
 
+@task(queue_name="publication")
+def prepare_publication(year: int) -> int:
+    """Background task on its own queue (a slow cube never delays a refresh): compute the protected SDMX cubes
+    of `year`, shared with every process through files; a no-op when the data did not change since."""
+    from tradepilot.analytics import sdmx
+
+    return sdmx.prepare(years=[year])
+
+
 def schedule(dataset: str, year: int, month: int) -> None:
     mark_stale(dataset, year, month)
     transaction.on_commit(lambda: refresh_partition.enqueue(dataset, year, month))
+    if dataset == LINES.name:
+        # After the refresh, and late enough that a burst of approvals is published once.
+        delay = timedelta(seconds=getattr(settings, "ANALYTICS_PUBLICATION_DELAY", 60))
+        transaction.on_commit(
+            lambda: prepare_publication.using(run_after=timezone.now() + delay).enqueue(year))
 
 
 @receiver(report_changed, dispatch_uid="analytics-refresh")

@@ -70,12 +70,15 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import os
+import pickle
 import re
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from lxml import etree
 
@@ -553,6 +556,7 @@ class Cube:
     entry: str
     year: int
     values: dict[tuple, Decimal | None]          # cell → value, None if suppressed; hidden cells excluded
+    digest: str = ""                             # what it was computed from (names its shared file)
 
 
 def _hidden(key: tuple) -> bool:
@@ -632,10 +636,8 @@ class _Protector:
             return []
         equations = [(self.equations[i][0], self.equations[i][2]) for i in slice_eqs]
         table = disclosure.Table({k: self.stats[k] for k in slice_keys}, equations, slice_keys)
-        recovered = table.recoverable(unknown)
-        exposed: set[tuple] = set()
-        if any(self.stats[k].contributors == 1 for k in unknown):   # else no insider knows a suppressed cell
-            exposed = set().union(*table.singleton_recoverable(unknown).values()) - recovered
+        recovered, insiders = table.analyse(unknown)
+        exposed: set[tuple] = set().union(*insiders.values()) - recovered if insiders else set()
         targets = [(k, disclosure.SECONDARY) for k in sorted(recovered, key=self.rank.__getitem__)]
         targets += [(k, disclosure.SINGLETON) for k in sorted(exposed, key=self.rank.__getitem__)]
         return targets
@@ -851,7 +853,55 @@ def cube(entry: str, year: int, *, ref: Reference | None = None, months: set[int
             found = _cache.get(digest)
         if found is not None:
             return found
+        found = _load(digest, entry, year)
+        if found is not None:
+            _remember(digest, found)
+            return found
         return _compute(rows, ref, year, months, rules, entry, digest)
+
+
+# Computed cubes are also kept as files beside the store, so that every process (web servers, the worker that
+# prepares them after a refresh) shares one computation. The digest names the file: changed data, new name.
+_FILES_KEPT = 16
+
+
+def _cube_dir() -> Path:
+    from django.conf import settings
+
+    return Path(settings.ANALYTICS_ROOT) / "sdmx-cubes"
+
+
+def _load(digest: str, entry: str, year: int) -> Cube | None:
+    path = _cube_dir() / f"{digest}.pickle"
+    try:
+        with open(path, "rb") as f:
+            values = pickle.load(f)  # our own file, written by _save below
+    except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+        return None
+    return Cube(entry, year, values, digest)
+
+
+def _save(digest: str, cube_: Cube) -> None:
+    directory = _cube_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{digest}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(cube_.values, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, directory / f"{digest}.pickle")
+    old = sorted(directory.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)[_FILES_KEPT:]
+    for path in old:
+        path.unlink(missing_ok=True)
+
+
+def _remember(digest: str, result: Cube) -> None:
+    with _cache_lock:
+        _cache[digest] = result
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+#: How many cubes this process has computed (not loaded): lets tests see that a cube came from the shared file.
+computed = 0
 
 
 def _compute(rows: Sequence[queries.Cell], ref: Reference, year: int, months: set[int], rules, entry: str,
@@ -874,11 +924,11 @@ def _compute(rows: Sequence[queries.Cell], ref: Reference, year: int, months: se
     equations = _equations(stats, ref, open_areas)
     suppressed = _Protector(stats, equations, rules).protect()
     values = {k: (None if k in suppressed else s.value) for k, s in stats.items() if not _hidden(k)}
-    result = Cube(entry, year, values)
-    with _cache_lock:
-        _cache[digest] = result
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    result = Cube(entry, year, values, digest)
+    global computed
+    computed += 1
+    _remember(digest, result)
+    _save(digest, result)
     return result
 
 
@@ -892,7 +942,9 @@ def prepare(years: Iterable[int] | None = None) -> int:
     wanted = wanted[: _CACHE_SIZE // 2]
     for year in wanted:
         for entry in ENTRIES:
-            cube(entry, year, ref=ref, months=months)
+            found = cube(entry, year, ref=ref, months=months)
+            if not (_cube_dir() / f"{found.digest}.pickle").exists():  # known to this process only
+                _save(found.digest, found)
     return len(wanted) * len(ENTRIES)
 
 

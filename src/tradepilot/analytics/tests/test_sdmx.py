@@ -422,3 +422,18 @@ def test_public_without_login(reference, client):
     assert response.status_code == 200
     assert client.get(f"{BASE}/data/SERVICES_TRADE/M.CN.W1.SZ.C._T").status_code == 400
     assert client.get("/api/v1/enterprises").status_code == 401
+
+
+def test_prepared_cubes_are_shared_between_processes_through_files(trade, store_root):
+    """The publication task computes a year's cubes once; another process (here: this one with its memory
+    cleared) loads them from the files instead of computing them again."""
+    from tradepilot.analytics import sdmx as sdmx_module
+    from tradepilot.analytics.refresh import prepare_publication
+
+    assert prepare_publication.call(2026) == 2
+    assert len(list((store_root / "sdmx-cubes").glob("*.pickle"))) == 2
+    sdmx_module._cache.clear()
+    computed = sdmx_module.computed
+    first = sdmx_module.cube("C", 2026)
+    assert sdmx_module.computed == computed, "the cube was computed again instead of read from its file"
+    assert first.values and any(v is None for v in first.values.values())

@@ -216,20 +216,24 @@ class Command(BaseCommand):
 
         if options["no_serve"]:
             return
-        worker = self._start_worker()
-        # SIGTERM (e.g. from a process manager) ends the server through SystemExit, so the worker is stopped too.
+        workers = [self._start_worker("default"), self._start_worker("publication")]
+        # SIGTERM (e.g. from a process manager) ends the server through SystemExit, so the workers stop too.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
         finally:
-            worker.terminate()
-            worker.wait(timeout=10)
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(timeout=10)
 
-    def _start_worker(self) -> subprocess.Popen:
-        """The background task worker (analytics refresh after approvals), beside the development server."""
-        self.stdout.write("Starting the background task worker (db_worker) …")
-        return subprocess.Popen([sys.executable, "-m", "tradepilot.cli", "db_worker", "--interval", "0.5",
-                                 "--no-startup-delay", "--no-reload"], env={**os.environ, "TRADEPILOT_MODE": "demo"})
+    def _start_worker(self, queue: str) -> subprocess.Popen:
+        """A background task worker beside the development server: "default" refreshes analytics after
+        approvals, "publication" prepares the protected SDMX cubes."""
+        self.stdout.write(f"Starting the background task worker for the {queue!r} queue …")
+        return subprocess.Popen([sys.executable, "-m", "tradepilot.cli", "db_worker", "--queue-name", queue,
+                                 "--interval", "0.5", "--no-startup-delay", "--no-reload"],
+                                env={**os.environ, "TRADEPILOT_MODE": "demo"})
 
     def _port(self, value: int | None) -> int:
         if value is None:
