@@ -39,7 +39,10 @@ FactLine = _fact_model(DATASETS["fact_line"], "FactLine")
 FactFatsIn = _fact_model(DATASETS["fact_fats_in"], "FactFatsIn")
 FactFatsOut = _fact_model(DATASETS["fact_fats_out"], "FactFatsOut")
 
-FACT_MODELS = {"fact_line": FactLine, "fact_fats_in": FactFatsIn, "fact_fats_out": FactFatsOut}
+FactEnterpriseMonth = _fact_model(DATASETS["fact_ent_month"], "FactEnterpriseMonth")
+
+FACT_MODELS = {"fact_line": FactLine, "fact_fats_in": FactFatsIn, "fact_fats_out": FactFatsOut,
+               "fact_ent_month": FactEnterpriseMonth}
 
 
 class Partition(models.Model):

@@ -9,7 +9,7 @@ from tradepilot.analytics import checks, queries, store
 from tradepilot.analytics.engine import DatabaseEngine, DuckDBEngine
 from tradepilot.analytics.queries import Filter
 from tradepilot.analytics.refresh import refresh_partition, refresh_stale
-from tradepilot.analytics.schema import LINES
+from tradepilot.analytics.schema import ENTERPRISE_MONTH, LINES
 from tradepilot.analytics.tests.conftest import run_queued_tasks
 from tradepilot.reporting import workflow
 from tradepilot.reporting.models import MonthlyLine, Report, Status
@@ -158,3 +158,24 @@ def test_result_cache_answers_repeats_and_sees_every_refresh(trade):
     queries.cells(flt, ["component"], engine=uncached)
     queries.cells(flt, ["component"], engine=uncached)
     assert uncached.cache.hits == 0
+
+
+def test_rollup_answers_exactly_what_the_lines_answer(trade):
+    """Queries without line-level detail go to the enterprise-month rollup; the answer is the lines' answer."""
+    from tradepilot.analytics.engine import get_engine
+
+    engine = get_engine()
+    for by, flt in ((["period", "direction"], Filter(start=202501, end=202609)),
+                    (["province", "is_pilot"], Filter(start=202601, end=202606, direction="M")),
+                    (["registration_type"], Filter(stage="preliminary", region_path="/330000/")),
+                    ([], Filter(start=202609, end=202609, systemic=True))):
+        sql, params = queries.cells_sql(flt, by)  # over the lines, as written
+        assert "analytics_fact_line " in sql
+        n = len(by)
+        from_lines = [queries.Cell(tuple(r[:n]), queries.money(r[n]), int(r[n + 1]), queries.money(r[n + 2]))
+                      for r in engine.fetch(sql, params) if r[n] is not None]
+        assert queries.source(flt, by) is ENTERPRISE_MONTH
+        assert queries.cells(flt, by) == from_lines, by
+    # A line-level filter or dimension keeps the query on the lines.
+    assert queries.source(Filter(partners=("US",)), ["province"]) is LINES
+    assert queries.source(Filter(), ["province", "component"]) is LINES
