@@ -33,21 +33,16 @@ def _generated_trade(django_db_setup, django_db_blocker, tmp_path_factory):
     from tradepilot.core.demo_data import generate
     from tradepilot.core.reference import load_all
     from tradepilot.reporting.setup import load_defaults
+    from tradepilot.testing.shared_data import module_transaction
 
     pristine = tmp_path_factory.mktemp("analytics-pristine") / "analytics"
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load_all()
-            load_defaults()
-            counts = generate(60, 21, seed=11, end_period=END)
-            with override_settings(ANALYTICS_ROOT=pristine, ANALYTICS_ENGINE="duckdb"):
-                store.rebuild()
-            yield counts, pristine
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with module_transaction(django_db_blocker):
+        load_all()
+        load_defaults()
+        counts = generate(60, 21, seed=11, end_period=END)
+        with override_settings(ANALYTICS_ROOT=pristine, ANALYTICS_ENGINE="duckdb"):
+            store.rebuild()
+        yield counts, pristine
 
 
 @pytest.fixture

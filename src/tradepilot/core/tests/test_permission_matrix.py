@@ -44,7 +44,6 @@ import pytest
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.test import Client
@@ -233,22 +232,17 @@ def reference_once(django_db_setup, django_db_blocker):
     from tradepilot.core.models import Currency
     from tradepilot.core.reference import load_all
     from tradepilot.reporting.setup import load_defaults
+    from tradepilot.testing.shared_data import module_transaction
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load_all()
-            load_defaults()
-            currencies = {c.code: c for c in Currency.objects.filter(code__in=RATES)}
-            ExchangeRate.objects.bulk_create(
-                ExchangeRate(currency=currencies[code], year=y, month=m, cny_per_unit=rate)
-                for code, rate in RATES.items() for y in (2025, 2026) for m in range(1, 13)
-            )
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with module_transaction(django_db_blocker):
+        load_all()
+        load_defaults()
+        currencies = {c.code: c for c in Currency.objects.filter(code__in=RATES)}
+        ExchangeRate.objects.bulk_create(
+            ExchangeRate(currency=currencies[code], year=y, month=m, cny_per_unit=rate)
+            for code, rate in RATES.items() for y in (2025, 2026) for m in range(1, 13)
+        )
+        yield
 
 
 @pytest.fixture
