@@ -210,6 +210,57 @@ def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays([pa.array(columns[i], type=f.type) for i, f in enumerate(schema)], schema=schema)
 
 
+# --- derived datasets (the enterprise-month rollup) ------------------------------------------------------------
+
+_DUCK_TYPES = {"int16": "SMALLINT", "int32": "INTEGER", "int64": "BIGINT", "string": "VARCHAR"}
+_MEASURES = {"usd_cents": "SUM(usd_cents)", "lines": "COUNT(*)"}
+
+
+def derived_datasets() -> list:
+    """Datasets the store derives from each line partition by aggregation (schema.ENTERPRISE_MONTH): same
+    partitioning as the lines, columns = line columns (group keys) + sums/counts."""
+    from tradepilot.analytics.schema import DATASETS, LINES
+
+    line_cols = set(LINES.column_names)
+    return [d for d in DATASETS.values() if d is not LINES and d.partition_by == LINES.partition_by
+            and set(d.column_names) - set(_MEASURES) <= line_cols and "usd_cents" in d.column_names]
+
+
+def rollup_sql(dataset, line_file: Path) -> str:
+    names = dataset.file_schema.names
+    keys = [n for n in names if n not in _MEASURES]
+    cols = ", ".join(f"CAST({_MEASURES.get(n, n)} AS {_DUCK_TYPES[str(dataset.file_schema.field(n).type)]}) AS {n}"
+                     for n in names)
+    group = ", ".join(keys)
+    return f"SELECT {cols} FROM read_parquet('{line_file}') GROUP BY {group} ORDER BY {group}"
+
+
+def write_rollups(root: Path, con=None, only: Path | None = None) -> tuple[int, float]:
+    """Write the derived datasets' partitions that are missing (all of them, or those of one line partition).
+    Returns (partitions written, seconds)."""
+    from tradepilot.analytics.schema import LINES
+
+    t = time.perf_counter()
+    own = con is None
+    con = con or duckdb.connect(":memory:")
+    written = 0
+    line_files = [only] if only else sorted((root / LINES.name).glob("year=*/month=*/data.parquet"))
+    for dataset in derived_datasets():
+        for line_file in line_files:
+            part = line_file.parent.relative_to(root / LINES.name)
+            target = root / dataset.name / part / "data.parquet"
+            if target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(".data-bench.parquet")
+            con.execute(f"COPY ({rollup_sql(dataset, line_file)}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+            os.replace(tmp, target)
+            written += 1
+    if own:
+        con.close()
+    return written, time.perf_counter() - t
+
+
 # --- lines (DuckDB, one month at a time) ----------------------------------------------------------------------
 
 def month_list(end: tuple[int, int], months: int) -> list[tuple[int, int]]:
@@ -343,6 +394,7 @@ def generate(root: Path, *, lines: int, enterprises: int, months: int, end: tupl
             ) TO '{target}' (FORMAT parquet, COMPRESSION zstd)
         """)
         written += con.execute(f"SELECT sum(n) FROM rep WHERE pidx = {i}").fetchone()[0] or 0
+        write_rollups(partial, con, only=target)
         if (i + 1) % 12 == 0 or i == len(periods) - 1:
             el = time.perf_counter() - t1
             say(f"  {y}-{m:02d}: {written:,} lines in {el:.1f} s ({written / el:,.0f} lines/s)")
@@ -351,6 +403,7 @@ def generate(root: Path, *, lines: int, enterprises: int, months: int, end: tupl
     t_write = time.perf_counter() - t1
     size = sum(p.stat().st_size for p in (partial / LINES.name).rglob("data.parquet"))
     meta = {"params": params, "lines": int(written), "reports": int(stats[0]), "enterprises": enterprises,
+            "derived": [d.name for d in derived_datasets()],
             "periods": [f"{y}-{m:02d}" for y, m in periods], "plan_s": round(t_plan, 2),
             "write_s": round(t_write, 2), "total_s": round(time.perf_counter() - t0, 2),
             "bytes": size, "created": dt.datetime.now().isoformat(timespec="seconds"), "scale": round(scale, 3)}
