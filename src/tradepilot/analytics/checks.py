@@ -9,7 +9,7 @@ from django.db.models import Count, Sum
 
 from tradepilot.analytics import queries, store
 from tradepilot.analytics.engine import Engine, get_engine
-from tradepilot.analytics.schema import ENTERPRISE_MONTH, FATS_INWARD, FATS_OUTWARD, LINES
+from tradepilot.analytics.schema import FATS_INWARD, FATS_OUTWARD, LINES, ROLLUPS
 from tradepilot.reporting.models import FatsInward, FatsOutwardAffiliate, MonthlyLine, ReportForm
 
 
@@ -59,7 +59,8 @@ def compare(engine: Engine | None = None) -> list[Comparison]:
             expected = _expected(model, "report_id", money_field, form, stage_index)
             found = queries.count_rows(dataset, engine=engine, stage=stage)
             out.append(Comparison(f"{dataset.name} ({stage})", expected, found))
-            if dataset is LINES:  # the rollup holds the same lines and money
-                rolled = queries.count_rows(ENTERPRISE_MONTH, engine=engine, stage=stage)
-                out.append(Comparison(f"{ENTERPRISE_MONTH.name} ({stage})", expected, rolled))
+            if dataset is LINES:  # the rollups hold the same lines and money
+                for rollup in ROLLUPS:
+                    rolled = queries.count_rows(rollup, engine=engine, stage=stage)
+                    out.append(Comparison(f"{rollup.name} ({stage})", expected, rolled))
     return out

@@ -41,8 +41,10 @@ FactFatsOut = _fact_model(DATASETS["fact_fats_out"], "FactFatsOut")
 
 FactEnterpriseMonth = _fact_model(DATASETS["fact_ent_month"], "FactEnterpriseMonth")
 
+FactEnterpriseComponent = _fact_model(DATASETS["fact_ent_comp"], "FactEnterpriseComponent")
+
 FACT_MODELS = {"fact_line": FactLine, "fact_fats_in": FactFatsIn, "fact_fats_out": FactFatsOut,
-               "fact_ent_month": FactEnterpriseMonth}
+               "fact_ent_month": FactEnterpriseMonth, "fact_ent_comp": FactEnterpriseComponent}
 
 
 class Partition(models.Model):

@@ -14,17 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from tradepilot.analytics.engine import Engine, get_engine
-from tradepilot.analytics.schema import ENTERPRISE_MONTH, FATS_INWARD, FATS_OUTWARD, LINES
+from tradepilot.analytics.schema import FATS_INWARD, FATS_OUTWARD, LINES, ROLLUPS
 
 LINE_DIMENSIONS = frozenset({
     "year", "month", "period", "direction", "service", "component", "knowledge_intensive", "partner", "mode",
     "related_party", "enterprise_id", "region", "province", "city", "pilot_area", "pilot_round", "is_pilot",
     "industry", "industry_section", "registration_type", "key_contact", "systemic",
 })
-#: What the enterprise-month rollup can answer: dimensions without line-level detail.
-ROLLUP_DIMENSIONS = LINE_DIMENSIONS & frozenset(ENTERPRISE_MONTH.column_names)
+#: What each rollup can group and filter by.
+ROLLUP_DIMENSIONS = {r.name: LINE_DIMENSIONS & frozenset(r.column_names) for r in ROLLUPS}
 FATS_IN_DIMENSIONS = frozenset({"year", "parent_country", "activity", "province", "city", "pilot_area", "is_pilot",
                                 "registration_type", "enterprise_id"})
 FATS_OUT_DIMENSIONS = frozenset({"year", "host_country", "activity", "province", "city", "pilot_area", "is_pilot",
@@ -63,10 +64,12 @@ class Filter:
         return replace(self, **changes)
 
     @property
-    def needs_lines(self) -> bool:
-        """Whether the filter looks at line-level detail (so the enterprise-month rollup cannot answer)."""
-        return bool(self.components or self.services or self.partners or self.modes
-                    or self.knowledge_intensive is not None or self.related_party is not None)
+    def detail_columns(self) -> set[str]:
+        """The line-level columns the filter looks at (a rollup must have them to answer)."""
+        used = {"component": self.components, "service": self.services, "partner": self.partners,
+                "mode": self.modes, "knowledge_intensive": self.knowledge_intensive is not None,
+                "related_party": self.related_party is not None}
+        return {column for column, value in used.items() if value}
 
     def where(self, dataset=LINES) -> tuple[str, list]:
         clauses: list[str] = ["preliminary = 1" if self.stage == "preliminary" else "official = 1"]
@@ -82,7 +85,7 @@ class Filter:
                 clauses.append(f"{column} = %s")
                 params.append(1 if value else 0)
 
-        if dataset in (LINES, ENTERPRISE_MONTH):
+        if dataset is LINES or dataset in ROLLUPS:
             if self.start is not None:
                 clauses.append("period >= %s")
                 params.append(self.start)
@@ -97,7 +100,7 @@ class Filter:
             if self.direction:
                 clauses.append("direction = %s")
                 params.append(self.direction)
-        if dataset is LINES:
+            # A rollup is chosen only when it has the columns filtered on here (see source()).
             among("component", self.components)
             among("service", self.services)
             among("partner", self.partners)
@@ -117,8 +120,9 @@ class Filter:
         return " AND ".join(clauses), params
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One aggregate: a named tuple, as cheap to make as results are numerous (20 000 enterprises)."""
+
     key: tuple
     value: Decimal
     contributors: int
@@ -149,8 +153,11 @@ def cells_sql(flt: Filter, by: Sequence[str], measure: str = "usd_cents", datase
 def source(flt: Filter, by: Sequence[str], measure: str = "usd_cents", dataset=LINES):
     """The relation that answers: the enterprise-month rollup (same answer from ~20× fewer rows) when neither
     the filter nor the dimensions need line-level detail, else `dataset`."""
-    if dataset is LINES and measure == "usd_cents" and not flt.needs_lines and ROLLUP_DIMENSIONS.issuperset(by):
-        return ENTERPRISE_MONTH
+    if dataset is LINES and measure == "usd_cents":
+        needed = set(by) | flt.detail_columns
+        for rollup in ROLLUPS:
+            if ROLLUP_DIMENSIONS[rollup.name].issuperset(needed):
+                return rollup
     return dataset
 
 
@@ -159,7 +166,7 @@ def cells(flt: Filter, by: Sequence[str] = (), *, engine: Engine | None = None, 
     """Per combination of `by`: value, number of contributing enterprises, largest contribution."""
     dataset = source(flt, by, measure, dataset)
     allowed = {LINES.name: LINE_DIMENSIONS, FATS_INWARD.name: FATS_IN_DIMENSIONS,
-               FATS_OUTWARD.name: FATS_OUT_DIMENSIONS, ENTERPRISE_MONTH.name: ROLLUP_DIMENSIONS}[dataset.name]
+               FATS_OUTWARD.name: FATS_OUT_DIMENSIONS, **ROLLUP_DIMENSIONS}[dataset.name]
     sql, params = cells_sql(flt, by, measure, dataset, allowed)
     rows = (engine or get_engine()).fetch(sql, params)
     n = len(by)
@@ -181,7 +188,7 @@ def total(flt: Filter, *, engine: Engine | None = None) -> Decimal:
 
 def periods(flt: Filter, *, engine: Engine | None = None) -> list[int]:
     """The yyyymm periods with any counted line (newest last)."""
-    dataset = LINES if flt.needs_lines else ENTERPRISE_MONTH
+    dataset = source(flt, ["period"])
     where, params = flt.where(dataset)
     rows = (engine or get_engine()).fetch(
         f"SELECT DISTINCT period FROM {dataset.table} WHERE {where} ORDER BY period", params)
@@ -192,9 +199,9 @@ def count_rows(dataset=LINES, *, engine: Engine | None = None, stage: str | None
     """Row count and money total of a fact relation (for `analytics check`); for the rollup, the number of lines
     it rolls up."""
     measure = {LINES.name: "usd_cents", FATS_INWARD.name: "services_sales_cents",
-               FATS_OUTWARD.name: "turnover_cents", ENTERPRISE_MONTH.name: "usd_cents"}[dataset.name]
+               FATS_OUTWARD.name: "turnover_cents"}.get(dataset.name, "usd_cents")
     where = "" if stage is None else f" WHERE {stage} = 1"
-    count = "SUM(lines)" if dataset is ENTERPRISE_MONTH else "COUNT(*)"
+    count = "SUM(lines)" if dataset in ROLLUPS else "COUNT(*)"
     row = (engine or get_engine()).fetch(f"SELECT {count}, SUM({measure}) FROM {dataset.table}{where}")[0]
     return int(row[0] or 0), money(row[1])
 

@@ -124,4 +124,16 @@ ENTERPRISE_MONTH = Dataset(
     + ENTERPRISE_COLUMNS,
 )
 
-DATASETS = {d.name: d for d in (LINES, FATS_INWARD, FATS_OUTWARD, ENTERPRISE_MONTH)}
+# The same with the EBOPS component (and its knowledge-intensive flag, a property of the component): several
+# times fewer rows than the lines, for the component breakdowns and the knowledge-intensive share.
+ENTERPRISE_COMPONENT = Dataset(
+    "fact_ent_comp",
+    ("year", "month"),
+    ENTERPRISE_MONTH.columns[:6] + [("component", pa.string()), ("knowledge_intensive", pa.int16())]
+    + ENTERPRISE_MONTH.columns[6:],
+)
+
+#: Rollups of the lines, smallest first: queries.source() sends a query to the first that can answer it.
+ROLLUPS = (ENTERPRISE_MONTH, ENTERPRISE_COMPONENT)
+
+DATASETS = {d.name: d for d in (LINES, FATS_INWARD, FATS_OUTWARD, ENTERPRISE_MONTH, ENTERPRISE_COMPONENT)}

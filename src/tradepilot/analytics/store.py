@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tradepilot.analytics.schema import DATASETS, ENTERPRISE_MONTH, FATS_INWARD, FATS_OUTWARD, LINES, Dataset
+from tradepilot.analytics.schema import DATASETS, FATS_INWARD, FATS_OUTWARD, LINES, ROLLUPS, Dataset
 from tradepilot.core.models import Country, PilotArea, Region, ServiceCategory, SupplyMode
 from tradepilot.enterprises.models import Enterprise
 from tradepilot.reporting.models import (
@@ -276,7 +276,8 @@ def refresh(dataset_name: str, year: int, month: int = 0, dims: EnterpriseDims |
         rows = fats_out_rows(year, dims)
     count = write_partition(dataset, year, month, rows)
     if dataset is LINES:
-        write_partition(ENTERPRISE_MONTH, year, month, rollup_rows(year, month))
+        for rollup in ROLLUPS:
+            write_partition(rollup, year, month, rollup_rows(rollup, year, month))
     Partition.objects.update_or_create(
         dataset=dataset.name, year=year, month=month if dataset is LINES else 0,
         defaults={"refreshed_at": started, "rows": count, "seconds": time.perf_counter() - t},
@@ -284,22 +285,22 @@ def refresh(dataset_name: str, year: int, month: int = 0, dims: EnterpriseDims |
     return count
 
 
-def rollup_rows(year: int, month: int) -> list[tuple]:
-    """ENTERPRISE_MONTH rows of one month, aggregated by DuckDB from the line partition just written (so the
-    two can only differ if the file changed in between, which `analytics check` would show)."""
+def rollup_rows(rollup: Dataset, year: int, month: int) -> list[tuple]:
+    """A rollup's rows of one month, aggregated by DuckDB from the line partition just written (so the two can
+    only differ if the file changed in between, which `analytics check` would show)."""
     import duckdb
 
     source = partition_dir(LINES, year, month) / "data.parquet"
     if not source.exists():
         return []
-    keep = [n for n in ENTERPRISE_MONTH.column_names if n not in ("year", "month", "usd_cents", "lines")]
+    keep = [n for n in rollup.column_names if n not in ("year", "month", "usd_cents", "lines")]
     group = ", ".join(keep)
     with duckdb.connect(":memory:") as con:
         found = con.execute(
             f"SELECT {group}, SUM(usd_cents), COUNT(*) FROM read_parquet(?) GROUP BY {group} ORDER BY {group}",
             [str(source)]).fetchall()
     order = {n: i for i, n in enumerate(keep)}
-    names = ENTERPRISE_MONTH.column_names
+    names = rollup.column_names
     out = []
     for row in found:
         values = {"year": year, "month": month, "usd_cents": int(row[-2]), "lines": int(row[-1])}

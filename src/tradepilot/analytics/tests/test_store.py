@@ -9,7 +9,7 @@ from tradepilot.analytics import checks, queries, store
 from tradepilot.analytics.engine import DatabaseEngine, DuckDBEngine
 from tradepilot.analytics.queries import Filter
 from tradepilot.analytics.refresh import refresh_partition, refresh_stale
-from tradepilot.analytics.schema import ENTERPRISE_MONTH, LINES
+from tradepilot.analytics.schema import ENTERPRISE_COMPONENT, ENTERPRISE_MONTH, LINES
 from tradepilot.analytics.tests.conftest import run_queued_tasks
 from tradepilot.reporting import workflow
 from tradepilot.reporting.models import MonthlyLine, Report, Status
@@ -176,6 +176,15 @@ def test_rollup_answers_exactly_what_the_lines_answer(trade):
                       for r in engine.fetch(sql, params) if r[n] is not None]
         assert queries.source(flt, by) is ENTERPRISE_MONTH
         assert queries.cells(flt, by) == from_lines, by
-    # A line-level filter or dimension keeps the query on the lines.
+    # Components go to the component rollup, other line-level detail keeps the query on the lines.
+    assert queries.source(Filter(), ["province", "component"]) is ENTERPRISE_COMPONENT
+    assert queries.source(Filter(knowledge_intensive=True), ["period"]) is ENTERPRISE_COMPONENT
     assert queries.source(Filter(partners=("US",)), ["province"]) is LINES
-    assert queries.source(Filter(), ["province", "component"]) is LINES
+    assert queries.source(Filter(), ["component", "mode"]) is LINES
+    for by, flt in ((["component", "direction"], Filter(start=202601, end=202606)),
+                    (["period"], Filter(knowledge_intensive=True, region_path="/110000/"))):
+        sql, params = queries.cells_sql(flt, by)
+        n = len(by)
+        from_lines = [queries.Cell(tuple(r[:n]), queries.money(r[n]), int(r[n + 1]), queries.money(r[n + 2]))
+                      for r in engine.fetch(sql, params) if r[n] is not None]
+        assert queries.cells(flt, by) == from_lines, by
