@@ -25,6 +25,9 @@ VENV_PYTHON := .venv/bin/python
 
 # Use the machine's Python; never download a toolchain.
 export UV_PYTHON_DOWNLOADS ?= never
+# Compile bytecode at install: processes start faster (the analytics worker's first refresh imports pyarrow and
+# pandas), also where the environment forbids writing .pyc files at run time.
+export UV_COMPILE_BYTECODE ?= 1
 
 PYTEST_SQLITE = $(UV) run --frozen pytest
 PYTEST_POSTGRES = $(UV) run --frozen python -m tradepilot.testing.postgres -- pytest -m "not browser"
