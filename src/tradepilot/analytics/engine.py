@@ -90,12 +90,14 @@ class DuckDBEngine(Engine):
             self._local.views = {}
         return con
 
-    def _files(self) -> dict[str, tuple[str, ...]]:
-        return {d.name: tuple(sorted(str(p) for p in (self.root / d.name).glob(_glob(d)))) for d in DATASETS.values()}
+    def _files(self, sql: str) -> dict[str, tuple[str, ...]]:
+        """The current partition files of each dataset the SQL reads (listing the others would be wasted)."""
+        return {d.name: tuple(sorted(str(p) for p in (self.root / d.name).glob(_glob(d))))
+                for d in DATASETS.values() if d.table in sql}
 
     def _bind_views(self, con, files: dict[str, tuple[str, ...]]) -> None:
         for dataset in DATASETS.values():
-            if self._local.views.get(dataset.name) == files[dataset.name]:
+            if dataset.name not in files or self._local.views.get(dataset.name) == files[dataset.name]:
                 continue
             con.execute(f"CREATE OR REPLACE VIEW {dataset.table} AS {_source_sql(dataset, files[dataset.name])}")
             self._local.views[dataset.name] = files[dataset.name]
@@ -114,7 +116,7 @@ class DuckDBEngine(Engine):
 
     def fetch(self, sql: str, params: list | tuple = ()) -> list[tuple]:
         con = self._connection()
-        files = self._files()
+        files = self._files(sql)
         key = None
         if self.cache.entries > 0:
             key = (sql, tuple(params), self._state(files))
@@ -127,7 +129,7 @@ class DuckDBEngine(Engine):
         except duckdb.IOException:
             # A partition emptied (its file removed) between listing and reading: list again, once.
             self._local.views = {}
-            self._bind_views(con, self._files())
+            self._bind_views(con, self._files(sql))
             return con.execute(sql.replace("%s", "?"), list(params)).fetchall()
         if key is not None:
             self.cache.put(key, rows)
