@@ -22,6 +22,14 @@ def english_messages():
         yield
 
 
+@pytest.fixture(autouse=True)
+def analytics_root(settings, tmp_path):
+    """Every test gets its own, empty analytics store: what one test (or the demo command) writes there is not
+    what another reads."""
+    settings.ANALYTICS_ROOT = tmp_path / "analytics"
+    return settings.ANALYTICS_ROOT
+
+
 @pytest.fixture
 def reference(db):
     from tradepilot.core.reference import load_all

@@ -9,7 +9,7 @@ from tradepilot.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-# The analytics store of a test run lives in a throw-away directory (tests that need data set their own).
+# The analytics store of a test run lives in a throw-away directory (each test gets its own: conftest.py).
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
