@@ -50,18 +50,23 @@ def stat(value, contributors, largest) -> CellStat:
 # ---------------------------------------------------------------------------------------------------- helpers
 
 
+
+def _total(micro, select) -> CellStat:
+    """A margin's stats from per-enterprise contributions: an enterprise in several cells counts once."""
+    per = {}
+    for (r, c), contributions in micro.items():
+        if select(r, c):
+            for enterprise, value in contributions.items():
+                per[enterprise] = per.get(enterprise, 0) + value
+    return CellStat.from_contributions(per.values())
+
 def aggregate(micro, row_keys=None, col_keys=None, *, rows=True, cols=True, grand=True):
     """{(r, c): {enterprise: value}} → (cells, row_totals, col_totals, grand_total), totals summed per enterprise."""
     row_keys = sorted(set(row_keys or ()) | {r for r, _ in micro})
     col_keys = sorted(set(col_keys or ()) | {c for _, c in micro})
 
     def total(select):
-        per = {}
-        for (r, c), contributions in micro.items():
-            if select(r, c):
-                for enterprise, value in contributions.items():
-                    per[enterprise] = per.get(enterprise, 0) + value
-        return CellStat.from_contributions(per.values())
+        return _total(micro, select)
 
     cells = {key: CellStat.from_contributions(contributions.values()) for key, contributions in micro.items()}
     row_totals = {r: total(lambda a, _b, r=r: a == r) for r in row_keys} if rows else None
@@ -514,12 +519,7 @@ def aggregate_unsorted(micro):
     cols = list(dict.fromkeys(c for _, c in micro))
 
     def total(select):
-        per = {}
-        for (r, c), contributions in micro.items():
-            if select(r, c):
-                for enterprise, value in contributions.items():
-                    per[enterprise] = per.get(enterprise, 0) + value
-        return CellStat.from_contributions(per.values())
+        return _total(micro, select)
 
     cells = {key: CellStat.from_contributions(v.values()) for key, v in micro.items()}
     return (cells, {r: total(lambda a, _b, r=r: a == r) for r in rows},
