@@ -149,7 +149,8 @@ def test_result_cache_answers_repeats_and_sees_every_refresh(trade):
     assert queries.cells(flt, ["component"], engine=engine) == first
     assert (engine.cache.hits, engine.cache.misses) == (1, 1)
     # A refresh rewrites the partition: the next query reads it, not the cached answer.
-    MonthlyLine.objects.filter(report__year=2026, report__month=9).update(usd_amount=Decimal("1.00"))
+    september = list(Report.objects.filter(year=2026, month=9).values_list("pk", flat=True))
+    MonthlyLine.objects.filter(report_id__in=september).update(usd_amount=Decimal("1.00"))
     store.refresh(LINES.name, 2026, 9)
     changed = queries.cells(flt, ["component"], engine=engine)
     assert changed != first
