@@ -286,9 +286,11 @@ def panel_world(ctx: DashboardContext) -> Panel:
 
 
 def panel_regions(ctx: DashboardContext) -> Panel:
-    dim = "province" if ctx.level == "national" else "city"
-    title = _("By province") if dim == "province" else _("By city or new area")
-    if ctx.level in ("city", "pilot_area"):
+    if ctx.level == "national":
+        dim, title = "province", _("By province")
+    elif ctx.level == "province":
+        dim, title = "city", _("By city or new area")
+    else:
         dim, title = "region", _("By district")
     return _direction_table(ctx, _ytd(ctx), dim, "regions", title)
 

@@ -164,23 +164,6 @@ def headline(flt: Filter, period: int, *, engine=None) -> dict[str, Decimal | No
     return out
 
 
-def series_rows(flt: Filter, start: int, end: int, *, engine=None) -> list[dict]:
-    """Per month: exports, imports, balance and their year-on-year growth (from a year earlier)."""
-    data = monthly(flt, previous_period(start, 12), end, engine=engine)
-    rows = []
-    p = start
-    while p <= end:
-        cur, last = data.get(p, {}), data.get(previous_period(p, 12))
-        x, m = cur.get("X", Decimal(0)), cur.get("M", Decimal(0))
-        rows.append({
-            "period": p, "exports": x, "imports": m, "balance": x - m,
-            "yoy_exports": growth(x, None if last is None else last.get("X", Decimal(0))),
-            "yoy_imports": growth(m, None if last is None else last.get("M", Decimal(0))),
-        })
-        p = previous_period(p, -1)
-    return rows
-
-
 def coverage(user_enterprises, period: int) -> dict[str, Decimal | None]:
     """Completeness, timeliness and systemic coverage (from the reporting system) for the user's enterprises."""
     from tradepilot.reporting.completeness import completeness
@@ -193,17 +176,3 @@ def coverage(user_enterprises, period: int) -> dict[str, Decimal | None]:
 
     return {"completeness": pct(total.submitted, total.expected), "timeliness": pct(total.on_time, total.expected),
             "systemic_coverage": pct(total.systemic_submitted, total.systemic_expected)}
-
-
-def fats(flt: Filter, year: int, *, engine=None) -> dict[str, Decimal | None]:
-    from tradepilot.analytics.schema import FATS_INWARD, FATS_OUTWARD
-
-    f = flt.with_(years=(year,))
-    out: dict[str, Decimal | None] = {}
-    for code, dataset, measure in (("fats_in_sales", FATS_INWARD, "services_sales_cents"),
-                                   ("fats_in_employment", FATS_INWARD, "employment"),
-                                   ("fats_out_turnover", FATS_OUTWARD, "turnover_cents"),
-                                   ("fats_out_employment", FATS_OUTWARD, "employment")):
-        found = queries.cells(f, [], engine=engine, measure=measure, dataset=dataset)
-        out[code] = found[0].value if found else None
-    return out

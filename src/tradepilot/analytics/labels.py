@@ -40,11 +40,6 @@ def _names(language_is_zh: bool) -> dict[str, dict[str, str]]:
     return names
 
 
-def clear() -> None:
-    _names.cache_clear()
-    continents.cache_clear()
-
-
 @lru_cache(maxsize=1)
 def continents() -> dict[str, str]:
     with open(DATA / "continents.csv", encoding="utf-8") as f:

@@ -8,23 +8,22 @@ the freshness shown on the dashboards.
 
 from __future__ import annotations
 
-import pyarrow as pa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tradepilot.analytics.schema import DATASETS, Dataset
 
 _FIELD_FOR_TYPE = {
-    pa.int16(): models.SmallIntegerField,
-    pa.int32(): models.IntegerField,
-    pa.int64(): models.BigIntegerField,
+    "int16": models.SmallIntegerField,
+    "int32": models.IntegerField,
+    "int64": models.BigIntegerField,
 }
 
 
 def _fact_model(dataset: Dataset, class_name: str) -> type[models.Model]:
     attrs = {"__module__": __name__}
     for name, dtype in dataset.columns:
-        attrs[name] = (models.CharField(max_length=64, blank=True) if dtype == pa.string()
+        attrs[name] = (models.CharField(max_length=64, blank=True) if dtype == "string"
                        else _FIELD_FOR_TYPE[dtype]())
     index_fields = list(dataset.partition_by)
     attrs["Meta"] = type("Meta", (), {

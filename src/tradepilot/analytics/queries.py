@@ -12,7 +12,7 @@ need), computed in one pass as a sum per (cell, enterprise) and then per cell.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -204,14 +204,3 @@ def count_rows(dataset=LINES, *, engine: Engine | None = None, stage: str | None
     count = "SUM(lines)" if dataset in ROLLUPS else "COUNT(*)"
     row = (engine or get_engine()).fetch(f"SELECT {count}, SUM({measure}) FROM {dataset.table}{where}")[0]
     return int(row[0] or 0), money(row[1])
-
-
-@dataclass
-class Series:
-    """A labelled table of cells, as dashboards, downloads and the bulletin use it."""
-
-    by: tuple[str, ...]
-    cells: list[Cell] = field(default_factory=list)
-
-    def by_key(self) -> dict[tuple, Cell]:
-        return {c.key: c for c in self.cells}

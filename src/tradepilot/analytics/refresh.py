@@ -17,7 +17,6 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
-from tradepilot.analytics import store
 from tradepilot.analytics.schema import FATS_INWARD, FATS_OUTWARD, LINES
 from tradepilot.enterprises.services import enterprise_changed
 from tradepilot.reporting.models import Report, ReportForm
@@ -49,6 +48,8 @@ def refresh_partition(dataset: str, year: int, month: int) -> int:
         Q(refreshed_at__isnull=True) | Q(refreshed_at__lt=F("stale_since"))).exists()
     if not stale:
         return -1
+    from tradepilot.analytics import store  # pyarrow and DuckDB load in the worker, not at every start-up
+
     return store.refresh(dataset, year, month)
 
 
@@ -89,7 +90,9 @@ COPIED_FIELDS = {"region", "industry", "registration_type", "is_key_contact", "i
 def _on_enterprise_changed(sender, enterprise, fields=(), **kwargs) -> None:
     if not COPIED_FIELDS.intersection(fields):
         return
-    reports = Report.objects.filter(enterprise=enterprise, status__in=store.PRELIMINARY_STATUSES)
+    from tradepilot.analytics.store import PRELIMINARY_STATUSES
+
+    reports = Report.objects.filter(enterprise=enterprise, status__in=PRELIMINARY_STATUSES)
     for form_code, year, month in set(reports.values_list("form__code", "year", "month")):
         dataset = DATASET_FOR_FORM.get(form_code)
         if dataset is not None:
@@ -98,6 +101,7 @@ def _on_enterprise_changed(sender, enterprise, fields=(), **kwargs) -> None:
 
 def refresh_stale() -> int:
     """Rebuild every stale partition now (the worker's job, callable from commands and tests)."""
+    from tradepilot.analytics import store
     from tradepilot.analytics.models import Partition
 
     done = 0

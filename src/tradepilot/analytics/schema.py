@@ -5,7 +5,7 @@ attributes copied in, so that every dashboard query is a scan plus a GROUP BY. T
 Hive-partitioned Parquet (for DuckDB) and as a table in the transactional database (for the `database` engine);
 `store.py` fills both from the same rows, and `queries.py` reads either with the same SQL.
 
-Types are chosen so that the SQL is portable and exact on every engine: money as integer cents (BIGINT; SQLite
+Types are pyarrow type names ("int16", "string" …). They are chosen so that the SQL is portable and exact on every engine: money as integer cents (BIGINT; SQLite
 would turn decimals into floats), flags as SMALLINT 0/1 (SQLite has no boolean), codes as text.
 """
 
@@ -13,31 +13,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 # Enterprise attributes copied onto every fact row (see store.EnterpriseDims).
-ENTERPRISE_COLUMNS: list[tuple[str, pa.DataType]] = [
-    ("enterprise_id", pa.int64()),
-    ("region", pa.string()),           # the enterprise's own region code
-    ("region_path", pa.string()),      # Region.path, for subtree scoping ("/110000/" …)
-    ("province", pa.string()),         # province-level region code
-    ("city", pa.string()),             # prefecture-level region code, "" for province-level enterprises
-    ("pilot_area", pa.string()),       # region code of the pilot area (latest round) containing it, "" if none
-    ("pilot_round", pa.string()),
-    ("is_pilot", pa.int16()),
-    ("industry", pa.string()),         # GB/T 4754 division
-    ("industry_section", pa.string()),
-    ("registration_type", pa.string()),
-    ("key_contact", pa.int16()),
-    ("systemic", pa.int16()),
+ENTERPRISE_COLUMNS: list[tuple[str, str]] = [
+    ("enterprise_id", "int64"),
+    ("region", "string"),           # the enterprise's own region code
+    ("region_path", "string"),      # Region.path, for subtree scoping ("/110000/" …)
+    ("province", "string"),         # province-level region code
+    ("city", "string"),             # prefecture-level region code, "" for province-level enterprises
+    ("pilot_area", "string"),       # region code of the pilot area (latest round) containing it, "" if none
+    ("pilot_round", "string"),
+    ("is_pilot", "int16"),
+    ("industry", "string"),         # GB/T 4754 division
+    ("industry_section", "string"),
+    ("registration_type", "string"),
+    ("key_contact", "int16"),
+    ("systemic", "int16"),
 ]
 
 # Which version of a period counts: `official` = the latest version a bureau has approved (approved, accepted,
 # locked, or superseded by a revision not yet approved); `preliminary` = the latest version submitted or better.
-STAGE_COLUMNS: list[tuple[str, pa.DataType]] = [
-    ("official", pa.int16()),
-    ("preliminary", pa.int16()),
-    ("report_id", pa.int64()),
+STAGE_COLUMNS: list[tuple[str, str]] = [
+    ("official", "int16"),
+    ("preliminary", "int16"),
+    ("report_id", "int64"),
 ]
 
 
@@ -45,16 +43,19 @@ STAGE_COLUMNS: list[tuple[str, pa.DataType]] = [
 class Dataset:
     name: str              # directory under ANALYTICS_ROOT and suffix of the table name
     partition_by: tuple[str, ...]
-    columns: list[tuple[str, pa.DataType]]
+    columns: list[tuple[str, str]]
 
     @property
     def table(self) -> str:
         return f"analytics_{self.name}"
 
     @property
-    def file_schema(self) -> pa.Schema:
-        """Columns stored inside each Parquet file (partition keys live in the directory names)."""
-        return pa.schema([(n, t) for n, t in self.columns if n not in self.partition_by])
+    def file_schema(self):
+        """Columns stored inside each Parquet file (partition keys live in the directory names), as a pyarrow
+        schema; pyarrow is imported here, not at start-up, since only the store writes files."""
+        import pyarrow as pa
+
+        return pa.schema([(n, getattr(pa, t)()) for n, t in self.columns if n not in self.partition_by])
 
     @property
     def column_names(self) -> list[str]:
@@ -64,17 +65,17 @@ class Dataset:
 LINES = Dataset(
     "fact_line",
     ("year", "month"),
-    [("year", pa.int16()), ("month", pa.int16()), ("period", pa.int32())]
+    [("year", "int16"), ("month", "int16"), ("period", "int32")]
     + STAGE_COLUMNS
     + [
-        ("direction", pa.string()),     # X export (credit), M import (debit)
-        ("service", pa.string()),       # EBOPS 2010 leaf
-        ("component", pa.string()),     # EBOPS 2010 main component (SA … SL)
-        ("knowledge_intensive", pa.int16()),
-        ("partner", pa.string()),       # ISO 3166 alpha-2
-        ("mode", pa.string()),          # GATS mode of supply 1–4
-        ("related_party", pa.int16()),
-        ("usd_cents", pa.int64()),
+        ("direction", "string"),     # X export (credit), M import (debit)
+        ("service", "string"),       # EBOPS 2010 leaf
+        ("component", "string"),     # EBOPS 2010 main component (SA … SL)
+        ("knowledge_intensive", "int16"),
+        ("partner", "string"),       # ISO 3166 alpha-2
+        ("mode", "string"),          # GATS mode of supply 1–4
+        ("related_party", "int16"),
+        ("usd_cents", "int64"),
     ]
     + ENTERPRISE_COLUMNS,
 )
@@ -83,16 +84,16 @@ LINES = Dataset(
 FATS_INWARD = Dataset(
     "fact_fats_in",
     ("year",),
-    [("year", pa.int16())]
+    [("year", "int16")]
     + STAGE_COLUMNS
     + [
-        ("parent_country", pa.string()),   # ultimate controlling institutional unit's country
-        ("activity", pa.string()),
-        ("turnover_cents", pa.int64()),
-        ("services_sales_cents", pa.int64()),
-        ("employment", pa.int64()),
-        ("exports_cents", pa.int64()),
-        ("imports_cents", pa.int64()),
+        ("parent_country", "string"),   # ultimate controlling institutional unit's country
+        ("activity", "string"),
+        ("turnover_cents", "int64"),
+        ("services_sales_cents", "int64"),
+        ("employment", "int64"),
+        ("exports_cents", "int64"),
+        ("imports_cents", "int64"),
     ]
     + ENTERPRISE_COLUMNS,
 )
@@ -100,14 +101,14 @@ FATS_INWARD = Dataset(
 FATS_OUTWARD = Dataset(
     "fact_fats_out",
     ("year",),
-    [("year", pa.int16())]
+    [("year", "int16")]
     + STAGE_COLUMNS
     + [
-        ("host_country", pa.string()),
-        ("activity", pa.string()),
-        ("turnover_cents", pa.int64()),
-        ("employment", pa.int64()),
-        ("net_profit_cents", pa.int64()),
+        ("host_country", "string"),
+        ("activity", "string"),
+        ("turnover_cents", "int64"),
+        ("employment", "int64"),
+        ("net_profit_cents", "int64"),
     ]
     + ENTERPRISE_COLUMNS,
 )
@@ -118,9 +119,9 @@ FATS_OUTWARD = Dataset(
 ENTERPRISE_MONTH = Dataset(
     "fact_ent_month",
     ("year", "month"),
-    [("year", pa.int16()), ("month", pa.int16()), ("period", pa.int32()),
-     ("official", pa.int16()), ("preliminary", pa.int16()),
-     ("direction", pa.string()), ("usd_cents", pa.int64()), ("lines", pa.int64())]
+    [("year", "int16"), ("month", "int16"), ("period", "int32"),
+     ("official", "int16"), ("preliminary", "int16"),
+     ("direction", "string"), ("usd_cents", "int64"), ("lines", "int64")]
     + ENTERPRISE_COLUMNS,
 )
 
@@ -129,7 +130,7 @@ ENTERPRISE_MONTH = Dataset(
 ENTERPRISE_COMPONENT = Dataset(
     "fact_ent_comp",
     ("year", "month"),
-    ENTERPRISE_MONTH.columns[:6] + [("component", pa.string()), ("knowledge_intensive", pa.int16())]
+    ENTERPRISE_MONTH.columns[:6] + [("component", "string"), ("knowledge_intensive", "int16")]
     + ENTERPRISE_MONTH.columns[6:],
 )
 

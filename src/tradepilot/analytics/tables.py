@@ -56,20 +56,6 @@ class Table:
     def suppressed_count(self) -> int:
         return len(self.suppressed)
 
-    def as_records(self) -> list[dict]:
-        """One dict per row: code, label, one entry per column, total (None = suppressed)."""
-        out = []
-        for r in self.rows:
-            rec = {"code": r, "label": self.row_label(r)}
-            if self.col_dim:
-                for c in self.cols:
-                    rec[c] = self.values.get((r, c))
-                rec["total"] = self.row_totals.get(r)
-            else:
-                rec["value"] = self.values.get(r)
-            out.append(rec)
-        return out
-
 
 def two_way(flt: Filter, row_dim: str, col_dim: str, *, protect: bool, limit_rows: int | None = None,
             engine=None) -> Table:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from tradepilot.analytics import dashboard
 from tradepilot.analytics.api import download_response
 from tradepilot.analytics.indicators import INDICATORS
-from tradepilot.core.models import PilotArea, Region, Role, ServiceCategory, SupplyMode
+from tradepilot.core.models import PilotArea, Role, ServiceCategory, SupplyMode
 from tradepilot.core.roles import role_of
 from tradepilot.enterprises.models import Enterprise
 
@@ -82,7 +82,3 @@ def indicator_definitions(request):
     for ind in INDICATORS.values():
         groups.setdefault(ind.group, []).append(ind)
     return render(request, "analytics/indicators.html", {"groups": groups})
-
-
-def region_options(user):
-    return Region.objects.filter(level=Region.Level.PROVINCE)
