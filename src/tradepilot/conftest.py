@@ -70,7 +70,7 @@ def world(reference):
     w.hz = make_enterprise("330100", 3, "杭州西湖软件有限公司")
     w.ministry = make_user("ministry", Role.MINISTRY)
     w.auditor = make_user("auditor", Role.AUDITOR)
-    w.agency = make_user("customs", Role.AGENCY, agency=Agency.objects.order_by("order").first().code)
+    w.agency = make_user("customs", Role.AGENCY, agency="GACC")
     w.bureau_bj = make_user("bureau-beijing", Role.BUREAU, region="110000")
     w.bureau_hz = make_user("bureau-hangzhou", Role.BUREAU, region="330100")
     w.bureau_zj = make_user("bureau-zhejiang", Role.BUREAU, region="330000")

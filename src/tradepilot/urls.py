@@ -15,6 +15,7 @@ urlpatterns = [
     path("enterprises/", include("tradepilot.enterprises.urls")),
     path("reporting/", include("tradepilot.reporting.urls")),
     path("analytics/", include("tradepilot.analytics.urls")),
+    path("governance/", include("tradepilot.governance.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.STATIC_URL, document_root=settings.STATIC_ROOT)

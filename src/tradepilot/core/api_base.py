@@ -93,6 +93,9 @@ def build_api() -> NinjaAPI:
     from tradepilot.analytics.sdmx_api import router as sdmx_router
 
     api.add_router("/sdmx/", sdmx_router)
+    from tradepilot.governance.api import router as governance_router
+
+    api.add_router("/governance", governance_router)
     register_error_handlers(api)
     return api
 

@@ -98,6 +98,8 @@ class PilotRound(BilingualName):
 
 
 class PilotArea(BilingualName):
+    scope_area_path = ""  # governance scoping (core.scoping.scope_areas)
+
     round = models.ForeignKey(PilotRound, on_delete=models.CASCADE, related_name="areas")
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="pilot_areas")
     order = models.PositiveSmallIntegerField(default=0)

@@ -74,3 +74,78 @@ def visible_region_paths(user) -> str | None:
     if role == Role.BUREAU and profile is not None and profile.region_id:
         return profile.region.path
     return "/__none__/"
+
+
+# --- pilot governance: rows keyed by pilot area ------------------------------------------------------------------
+#
+# Governance models name, in `scope_area_path`, the lookup to their `PilotArea` ("" for PilotArea itself) and, in
+# `scope_task_path`, the lookup to the programme `Task` when they belong to one. Reading:
+#
+# - ministry and auditor: everything;
+# - bureau: the areas whose region lies in the bureau's region subtree (the area's own bureau, and its province);
+# - agency (member department): every area, but for task-bound rows only the tasks it co-owns (named as a
+#   responsible unit, or covered by "all member units of the joint conference");
+# - enterprise users and anyone else: nothing.
+#
+# Editing an area's records is narrower (`can_edit_area`): only the bureau whose region *is* the area's region.
+
+
+def _area_path(model: type[Model]) -> str:
+    try:
+        return model.scope_area_path
+    except AttributeError as exc:
+        raise TypeError(f"{model.__name__} declares no scope_area_path") from exc
+
+
+def co_owned_task_filter(user, path: str) -> Q | None:
+    """For an agency user, a Q restricting `path` (lookup to Task) to the tasks its agency co-owns."""
+    if role_of(user) != Role.AGENCY:
+        return None
+    profile = profile_of(user)
+    agency_id = profile.agency_id if profile is not None else None
+    prefix = f"{path}__" if path else ""
+    return Q(**{f"{prefix}responsibilities__agency_id": agency_id}) | Q(
+        **{f"{prefix}responsibilities__unit": "member_units"}
+    )
+
+
+def area_filter(user, path: str) -> Q | None:
+    role = role_of(user)
+    prefix = f"{path}__" if path else ""
+    if role in NATIONAL_ROLES or role == Role.AGENCY:
+        return None
+    profile = profile_of(user)
+    if role == Role.BUREAU and profile is not None and profile.region_id:
+        return Q(**{f"{prefix}region__path__startswith": profile.region.path})
+    return Q(pk__in=[])
+
+
+def scope_areas(user, qs: QuerySet) -> QuerySet:
+    """`qs` limited to the governance rows the user may read (see above)."""
+    model = qs.model
+    condition = area_filter(user, _area_path(model))
+    if condition is not None:
+        qs = qs.filter(condition)
+    task_path = getattr(model, "scope_task_path", None)
+    if task_path is not None:
+        task_condition = co_owned_task_filter(user, task_path)
+        if task_condition is not None:
+            # The join through responsibilities may repeat rows: keep each once.
+            qs = qs.filter(pk__in=model._default_manager.filter(task_condition).values("pk"))
+    return qs
+
+
+def get_area_scoped(user, qs: QuerySet, **lookup):
+    """The governance object matching `lookup` inside the user's reading scope, or 404."""
+    try:
+        return scope_areas(user, qs).get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_edit_area(user, area) -> bool:
+    """Only the area's own bureau (its region is the area's region) edits the area's records."""
+    if role_of(user) != Role.BUREAU:
+        return False
+    profile = profile_of(user)
+    return profile is not None and profile.region_id == area.region_id

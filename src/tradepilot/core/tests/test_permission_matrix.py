@@ -237,6 +237,9 @@ def reference_once(django_db_setup, django_db_blocker):
     with module_transaction(django_db_blocker):
         load_all()
         load_defaults()
+        from tradepilot.governance.programme import load_programme
+
+        load_programme()
         currencies = {c.code: c for c in Currency.objects.filter(code__in=RATES)}
         ExchangeRate.objects.bulk_create(
             ExchangeRate(currency=currencies[code], year=y, month=m, cny_per_unit=rate)
@@ -285,6 +288,16 @@ class Ctx:
         self.hz_report = self._draft(world.hz, world.ent_hz)
         self.note = notify(world.ent_bj, "matrix notification")
         self.batch: ImportBatch | None = None
+        self._gov = None
+
+    @property
+    def gov(self):
+        """Governance targets (Beijing's and Hangzhou's pilot areas, area tasks …), made on first use."""
+        if self._gov is None:
+            from tradepilot.governance.tests.matrix_world import GovTargets
+
+            self._gov = GovTargets(self)
+        return self._gov
 
     def _draft(self, enterprise, owner, nil_return=False) -> Report:
         report, _ = services.get_or_create_report(enterprise, self.form, self.period, owner)
@@ -611,6 +624,14 @@ API_OPS: dict[str, Op] = {
     "POST /lock-exceptions": Op(lambda c: c.api("POST", "/lock-exceptions", {
         "enterprise_id": c.w.bj.pk, "period": PERIOD, "until": "2026-12-31", "reason": "matrix"})),
 }
+
+# The governance app's rows live beside it (governance/tests/matrix_*.py); they import Op, Ctx and the helpers above.
+from tradepilot.governance.tests import matrix as governance_matrix  # noqa: E402
+
+WEB.update(governance_matrix.WEB)
+API.update(governance_matrix.API)
+WEB_OPS.update(governance_matrix.WEB_OPS)
+API_OPS.update(governance_matrix.API_OPS)
 
 
 # --- classification ----------------------------------------------------------------------------------------------

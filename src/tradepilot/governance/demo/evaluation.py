@@ -1,0 +1,5 @@
+"""Demo data: governance evaluation."""
+
+
+def build(ctx) -> str:
+    return ""

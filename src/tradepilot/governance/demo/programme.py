@@ -1,0 +1,5 @@
+"""Demo data: governance programme."""
+
+
+def build(ctx) -> str:
+    return ""

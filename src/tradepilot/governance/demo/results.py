@@ -1,0 +1,5 @@
+"""Demo data: governance results."""
+
+
+def build(ctx) -> str:
+    return ""

@@ -1,0 +1,5 @@
+"""Demo data: governance tracking."""
+
+
+def build(ctx) -> str:
+    return ""

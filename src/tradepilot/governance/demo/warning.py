@@ -1,0 +1,5 @@
+"""Demo data: governance warning."""
+
+
+def build(ctx) -> str:
+    return ""

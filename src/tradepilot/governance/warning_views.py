@@ -1,0 +1,3 @@
+"""Pages of the governance app's warning part."""
+
+urlpatterns: list = []
