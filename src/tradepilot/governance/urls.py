@@ -2,6 +2,7 @@
 
 from tradepilot.governance import (
     evaluation_views,
+    measures_views,
     programme_views,
     results_views,
     tracking_views,
@@ -13,6 +14,7 @@ app_name = "governance"
 urlpatterns = [
     *programme_views.urlpatterns,
     *tracking_views.urlpatterns,
+    *measures_views.urlpatterns,
     *results_views.urlpatterns,
     *evaluation_views.urlpatterns,
     *warning_views.urlpatterns,

@@ -31,7 +31,7 @@ class DemoContext:
 
 
 def build_all(today: dt.date | None = None, say=print) -> list[str]:
-    from tradepilot.governance.demo import evaluation, programme, results, tracking, warning
+    from tradepilot.governance.demo import evaluation, measures, programme, results, tracking, warning
 
     summaries = []
     for rnd in PilotRound.objects.all():
@@ -39,6 +39,6 @@ def build_all(today: dt.date | None = None, say=print) -> list[str]:
             continue
         ctx = DemoContext(round=rnd, today=today or dt.date.today(), say=say)
         ctx.areas = {a.region.code: a for a in PilotArea.objects.filter(round=rnd).select_related("region")}
-        for part in (programme, tracking, results, evaluation, warning):
+        for part in (programme, tracking, measures, results, evaluation, warning):
             summaries.append(part.build(ctx))
     return [s for s in summaries if s]

@@ -6,6 +6,7 @@ the outcome letters and helpers from it (it is already initialised by the time i
 
 from tradepilot.governance.tests import (
     matrix_evaluation,
+    matrix_measures,
     matrix_programme,
     matrix_results,
     matrix_tracking,
@@ -16,7 +17,7 @@ WEB: dict = {}
 API: dict = {}
 WEB_OPS: dict = {}
 API_OPS: dict = {}
-for part in (matrix_programme, matrix_tracking, matrix_results, matrix_evaluation, matrix_warning):
+for part in (matrix_programme, matrix_tracking, matrix_measures, matrix_results, matrix_evaluation, matrix_warning):
     WEB.update(part.WEB)
     API.update(part.API)
     WEB_OPS.update(part.WEB_OPS)

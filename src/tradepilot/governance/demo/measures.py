@@ -1,0 +1,5 @@
+"""Demo data: governance measures."""
+
+
+def build(ctx) -> str:
+    return ""

@@ -1,0 +1,3 @@
+"""Pages of the governance app's measures part."""
+
+urlpatterns: list = []
