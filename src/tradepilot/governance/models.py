@@ -443,6 +443,9 @@ class MeasureEffect(models.Model):
         verbose_name = _("measure effect")
         verbose_name_plural = _("measure effects")
 
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.quarter} {self.get_indicator_display()}: {self.value}"
+
 
 # --- results and replicable experience ---------------------------------------------------------------------------
 
