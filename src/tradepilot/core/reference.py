@@ -15,6 +15,9 @@ Data files:
 * `agencies.csv` – member units of the inter-ministerial joint conference and the other units named as
   responsible in Annex 3 of 国函〔2018〕79号.
 * `supply_modes.csv` – GATS modes of supply.
+
+`load_all` ends by loading the governance programme (`governance/data/programme/`, see
+`tradepilot.governance.programme`), which is keyed on the rounds and agencies loaded here.
 """
 
 from __future__ import annotations
@@ -463,7 +466,18 @@ def load_all(stdout: TextIO | None = None) -> dict[str, int]:
         step("supply_modes", load_supply_modes)
         step("countries", load_countries)
         step("currencies", load_currencies)
+        _load_governance_programme()
     return counts
+
+
+def _load_governance_programme() -> None:
+    """The governance programme (tasks, measures, area records) rests on the rounds and agencies loaded above.
+
+    Imported here, not at module level, so that core does not depend on governance when it is imported; its
+    counts are not part of `load_all`'s result, which covers core's own tables."""
+    from tradepilot.governance.programme import load_programme
+
+    load_programme()
 
 
 __all__ = [
