@@ -31,6 +31,11 @@ class DemoContext:
 
 
 def build_all(today: dt.date | None = None, say=print) -> list[str]:
+    """Build every part's demo data once: a database that already has governance records is left alone."""
+    from tradepilot.governance.models import WorkPlan
+
+    if WorkPlan.objects.exists():
+        return ["governance records exist: no governance demo data generated"]
     from tradepilot.governance.demo import evaluation, measures, programme, results, tracking, warning
 
     summaries = []

@@ -198,6 +198,11 @@ class Command(BaseCommand):
 
         totals = rebuild()
         self.stdout.write(f"  {sum(totals.values()):,} fact rows.")
+        self.stdout.write("Pilot governance: work plans, progress, measures, results, evaluation, early warning …")
+        from tradepilot.governance.demo import build_all
+
+        for summary in build_all():
+            self.stdout.write(f"  {summary}")
         self.stdout.write(f"Locked {locked} report{'s' if locked != 1 else ''} whose period has passed its lock "
                           f"date. Ready in {time.monotonic() - start:.1f} s.")
 
