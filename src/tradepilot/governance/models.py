@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tradepilot.core.models import Agency, BilingualName, PilotArea, PilotRound
 
@@ -685,7 +686,7 @@ class RiskAlert(models.Model):
     scope_area_path = "area"
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("alert state", "Open")  # not the verb "open" of buttons
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         HANDLED = "handled", _("Handled")
 
