@@ -248,7 +248,7 @@ class WorkPlanAction(models.Model):
 
 
 class TaskStatus(models.TextChoices):
-    NOT_STARTED = "not_started", _("Not started")
+    NOT_STARTED = "not_started", pgettext_lazy("governance status", "Not started")
     IN_PROGRESS = "in_progress", _("In progress")
     COMPLETED = "completed", _("Completed")
     BLOCKED = "blocked", _("Blocked")
@@ -355,6 +355,9 @@ class Confirmation(models.Model):
         verbose_name = _("department confirmation")
         verbose_name_plural = _("department confirmations")
 
+    def __str__(self) -> str:
+        return f"{self.progress} · {self.agency} ({self.decision})"
+
 
 class SupervisionNotice(models.Model):
     """A supervision notice (督办) from the ministry on an area task, with the area's reply."""
@@ -392,7 +395,7 @@ class SupervisionNotice(models.Model):
 
 
 class MeasureStatus(models.TextChoices):
-    NOT_STARTED = "not_started", _("Not started")
+    NOT_STARTED = "not_started", pgettext_lazy("governance status", "Not started")
     IN_PROGRESS = "in_progress", _("In progress")
     IMPLEMENTED = "implemented", _("Implemented")
     NOT_APPLICABLE = "not_applicable", _("Not applicable")
@@ -530,6 +533,9 @@ class Adoption(models.Model):
         verbose_name = _("adoption")
         verbose_name_plural = _("adoptions")
 
+    def __str__(self) -> str:
+        return f"{self.case} → {self.area}"
+
 
 # --- performance evaluation --------------------------------------------------------------------------------------
 
@@ -623,6 +629,9 @@ class EvaluationResult(models.Model):
         ordering = ["run", "rank"]
         unique_together = [("run", "area")]
 
+    def __str__(self) -> str:
+        return f"{self.run} · {self.area}: {self.total} (#{self.rank})"
+
 
 class EvaluationScore(models.Model):
     """One area's score on one indicator, with the raw value and the inputs it was computed from."""
@@ -638,6 +647,9 @@ class EvaluationScore(models.Model):
     class Meta:
         ordering = ["result", "pk"]
         unique_together = [("result", "indicator_code")]
+
+    def __str__(self) -> str:
+        return f"{self.result} · {self.indicator_code}: {self.score}"
 
 
 # --- opening-risk early warning ----------------------------------------------------------------------------------
