@@ -2,7 +2,14 @@
 
 from ninja import Router
 
-from tradepilot.governance import evaluation_api, measures_api, programme_api, results_api, tracking_api, warning_api
+from tradepilot.governance import (
+    evaluation_api,
+    measures_api,
+    programme_api,
+    results_api,
+    tracking_api,
+    warning_api,
+)
 
 router = Router(tags=["governance"])
 router.add_router("", programme_api.router)
