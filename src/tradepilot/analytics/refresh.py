@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils import timezone
 from django_tasks import task
 
@@ -21,6 +21,10 @@ from tradepilot.analytics.schema import FATS_INWARD, FATS_OUTWARD, LINES
 from tradepilot.enterprises.services import enterprise_changed
 from tradepilot.reporting.models import Report, ReportForm
 from tradepilot.reporting.signals import report_changed
+
+#: Sent by the background task after a partition was rebuilt (kwargs: dataset, year, month), so that jobs that
+#: read the analytics store (the governance early-warning scan) run on fresh data.
+partition_refreshed = Signal()
 
 #: Workflow actions that change neither stage (official / preliminary) of any line.
 NEUTRAL_ACTIONS = {"lock", "supersede"}
@@ -50,7 +54,9 @@ def refresh_partition(dataset: str, year: int, month: int) -> int:
         return -1
     from tradepilot.analytics import store  # pyarrow and DuckDB load in the worker, not at every start-up
 
-    return store.refresh(dataset, year, month)
+    rows = store.refresh(dataset, year, month)
+    partition_refreshed.send(sender=refresh_partition, dataset=dataset, year=year, month=month)
+    return rows
 
 
 @task(queue_name="publication")

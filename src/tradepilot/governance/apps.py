@@ -6,3 +6,6 @@ class GovernanceConfig(AppConfig):
     name = "tradepilot.governance"
     label = "governance"
     verbose_name = _("Pilot governance")
+
+    def ready(self):
+        from tradepilot.governance import receivers  # noqa: F401  (connects the early-warning scan)

@@ -353,3 +353,4 @@ def indicator_series(alert: RiskAlert, months_back: int = 24) -> list[tuple[int,
     values = kind.series(alert.rule, alert.area, alert.subject, start, end)
     return [(p, values.get(p)) for p in months(start, end)]
 
+

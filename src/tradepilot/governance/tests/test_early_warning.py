@@ -299,3 +299,33 @@ def test_indicator_series_matches_evaluate_in_the_alerts_month(w, rules):
     assert len(series) == 24 and series[MARCH] == alert.value
     assert series[202503] == Decimal("58.3")  # HK: 7 000 of Hangzhou's 12 000 of imports, three importers
     assert series[202601] is None             # no imports that month
+
+
+def test_a_refreshed_month_of_lines_is_scanned(w, rules):
+    """The analytics worker's `partition_refreshed` signal runs the scan for that month (lines only)."""
+    from tradepilot.analytics.refresh import partition_refreshed, refresh_partition
+
+    partition_refreshed.send(sender=refresh_partition, dataset="fact_fats_in", year=2026, month=0)
+    assert not RiskAlert.objects.exists()
+    partition_refreshed.send(sender=refresh_partition, dataset="fact_line", year=2026, month=3)
+    assert {(a.year, a.month) for a in RiskAlert.objects.all()} == {(2026, 3)}
+    assert RiskAlert.objects.count() == 2
+
+
+def test_the_scan_command(w, rules):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("governance", "scan", "--month", "2026-03", stdout=out)
+    assert "2026-03: 2 alert(s)" in out.getvalue()
+    assert RiskAlert.objects.count() == 2
+    out = StringIO()
+    call_command("governance", "scan", stdout=out)  # the latest month with data
+    assert out.getvalue().startswith("2026-03:")
+    for bad in ("2026-13", "March"):
+        with pytest.raises(CommandError, match="month"):
+            call_command("governance", "scan", "--month", bad)
+    with pytest.raises(CommandError, match="round"):
+        call_command("governance", "scan", "--round", "1999")

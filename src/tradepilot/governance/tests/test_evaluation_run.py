@@ -143,3 +143,24 @@ def test_partial_previous_year_compares_the_months_both_have(system, built, sett
                for y in (2024, 2025)}
     assert growth.value == pct(nov_dec[2025] - nov_dec[2024], nov_dec[2024])
     assert "months 11–12" in growth.explanation["note"]
+
+
+def test_the_evaluate_command_runs_the_default_system(system, built):
+    from io import StringIO
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    from tradepilot.governance.models import EvaluationRun
+
+    out = StringIO()
+    call_command("governance", "evaluate", "--year", "2025", "--user", built.ministry.username, stdout=out)
+    run = EvaluationRun.objects.get()
+    assert run.year == 2025 and run.run_by == built.ministry
+    first = run.results.order_by("rank").first()
+    assert out.getvalue().splitlines()[0].split() == ["1", first.area.name_zh, str(first.total)]
+    with pytest.raises(CommandError, match="--user"):
+        call_command("governance", "evaluate", "--year", "2025", "--user", "nobody")
+    with pytest.raises(CommandError, match="year"):
+        call_command("governance", "evaluate", "--year", "1990", "--user", built.ministry.username)
+    assert EvaluationRun.objects.count() == 1

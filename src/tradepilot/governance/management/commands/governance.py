@@ -7,6 +7,10 @@ the governance app add theirs here without touching the others'.
   area tasks, quarterly progress, supervision-notice replies); a reminder already sent today is not sent again.
 - `overdue [--today YYYY-MM-DD] [--area REGION] [--kind KIND]`: list what is overdue (governance.overdue).
 - `programme [--round CODE] [--file PATH]`: load the programme (governance.programme; idempotent).
+- `scan [--round CODE] [--month YYYY-MM]`: the early-warning scan of one month (default: the latest month with
+  data); the analytics worker also runs it after each refresh of a month of lines.
+- `evaluate --year YYYY --user USERNAME [--round CODE]`: an annual evaluation run of the round's default indicator
+  system, recorded as run by that (ministry) user.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -98,10 +103,78 @@ def _programme(command: BaseCommand, round=None, file=None, **options) -> None:
     command.stdout.write(", ".join(f"{name}: {n}" for name, n in counts.items()))
 
 
+# --- early warning: scan ---------------------------------------------------------------------------------------
+
+def _scan_arguments(parser) -> None:
+    parser.add_argument("--round", help="the pilot round's code (default: the newest round with areas)")
+    parser.add_argument("--month", help="the month to scan, YYYY-MM (default: the latest month with data)")
+
+
+def _scan(command: BaseCommand, round=None, month=None, **options) -> None:
+    from tradepilot.governance.early_warning import latest_month, pick_round, scan
+    from tradepilot.governance.warning_kinds import WarningError
+
+    rnd = pick_round(round)
+    if rnd is None or (round and rnd.code != round):
+        raise CommandError(f"--round: no pilot round {round!r} with areas." if round else "No pilot round has areas.")
+    if month:
+        try:
+            year, mm = (int(part) for part in month.split("-"))
+        except ValueError:
+            raise CommandError(f"--month: '{month}' is not a month (YYYY-MM).") from None
+    else:
+        period = latest_month()
+        if period is None:
+            command.stdout.write("No month has data: nothing to scan.")
+            return
+        year, mm = divmod(period, 100)
+    try:
+        alerts = scan(rnd, year, mm)
+    except WarningError as exc:
+        raise CommandError("; ".join(e["message"] for e in exc.errors)) from None
+    levels = {}
+    for alert in alerts:
+        levels[alert.level] = levels.get(alert.level, 0) + 1
+    summary = ", ".join(f"{level}: {n}" for level, n in sorted(levels.items())) or "none"
+    command.stdout.write(f"{year}-{mm:02d}: {len(alerts)} alert(s) at or above a threshold ({summary}).")
+
+
+# --- evaluation: evaluate ----------------------------------------------------------------------------------------
+
+def _evaluate_arguments(parser) -> None:
+    parser.add_argument("--year", type=int, required=True, help="the year to evaluate")
+    parser.add_argument("--user", required=True, help="the ministry user the run is recorded for")
+    parser.add_argument("--round", help="the pilot round's code (default: the newest round with areas)")
+
+
+def _evaluate(command: BaseCommand, year, user, round=None, **options) -> None:
+    from django.contrib.auth import get_user_model
+
+    from tradepilot.governance.early_warning import pick_round
+    from tradepilot.governance.evaluation import EvaluationError, ensure_default_system, run_evaluation
+
+    rnd = pick_round(round)
+    if rnd is None or (round and rnd.code != round):
+        raise CommandError(f"--round: no pilot round {round!r} with areas." if round else "No pilot round has areas.")
+    actor = get_user_model().objects.filter(username=user).first()
+    if actor is None:
+        raise CommandError(f"--user: no user {user!r}.")
+    try:
+        run = run_evaluation(ensure_default_system(rnd), year, actor)
+    except EvaluationError as exc:
+        raise CommandError("; ".join([str(exc)] + [e.get("message", "") for e in exc.errors])) from None
+    except PermissionDenied:
+        raise CommandError(f"--user: {user} may not run evaluations (the ministry does).") from None
+    for result in run.results.select_related("area").order_by("rank"):
+        command.stdout.write(f"{result.rank:3} {result.area.name_zh:10} {result.total}")
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "remind": Subcommand("remind the bureaus of deadlines in the next days", _remind_arguments, _remind),
     "overdue": Subcommand("list what is overdue", _overdue_arguments, _overdue),
     "programme": Subcommand("load (or reload) the programme from its data files", _programme_arguments, _programme),
+    "scan": Subcommand("run the early-warning scan of a month", _scan_arguments, _scan),
+    "evaluate": Subcommand("run the annual performance evaluation", _evaluate_arguments, _evaluate),
 }
 
 
