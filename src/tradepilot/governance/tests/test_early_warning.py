@@ -15,6 +15,7 @@ from tradepilot.governance.models import AlertLevel, RiskAlert, RiskRule
 from tradepilot.governance.tests.warning_data import (
     USD_RATE,
     module_world,
+    rules_at_test_scale,
     total,
 )
 from tradepilot.governance.warning_kinds import WarningError
@@ -38,8 +39,7 @@ def w(w_module, db, settings):
 
 @pytest.fixture
 def rules(w):
-    early_warning.ensure_default_rules(w.round)
-    return {r.code: r for r in RiskRule.objects.filter(round=w.round)}
+    return rules_at_test_scale(w.round)
 
 
 def evaluate(rule, area, period=MARCH):

@@ -17,9 +17,7 @@ from tradepilot.core.models import AuditLog
 from tradepilot.core.tokens import issue_token
 from tradepilot.governance import early_warning
 from tradepilot.governance.models import RiskAlert, RiskRule
-from tradepilot.governance.tests.warning_data import (
-    module_world,
-)
+from tradepilot.governance.tests.warning_data import module_world, rules_at_test_scale
 from tradepilot.governance.warning_exports import COLUMNS
 
 API = "/api/v1/governance/warning"
@@ -31,6 +29,7 @@ w_module = pytest.fixture(scope="module", name="w_module")(module_world)
 def w(w_module, db, settings):
     """Two Hangzhou alerts of March 2026: the SG import surge (orange) and HK concentration (yellow)."""
     settings.ANALYTICS_ENGINE = "database"  # the module's fact tables
+    rules_at_test_scale(w_module.round)
     early_warning.scan(w_module.round, 2026, 3, w_module.ministry)
     w_module.surge = RiskAlert.objects.get(rule__code="IMPORT_SURGE", subject="SG")
     w_module.partner = RiskAlert.objects.get(rule__code="PARTNER_CONCENTRATION")

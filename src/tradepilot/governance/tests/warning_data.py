@@ -130,3 +130,16 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
 
     with module_transaction(django_db_blocker):
         yield build(tmp_path_factory.mktemp("warning-store") / "analytics")
+
+
+def rules_at_test_scale(rnd):
+    """The default rules, with the import surge's minimum base lowered to this module's scale (its months hold
+    thousands of USD, the default minimum is CNY 5 million)."""
+    from tradepilot.governance import early_warning
+    from tradepilot.governance.models import RiskRule
+
+    early_warning.ensure_default_rules(rnd)
+    rule = RiskRule.objects.get(round=rnd, code="IMPORT_SURGE")
+    rule.params = {**rule.params, "min_base_cny": "10000"}
+    rule.save(update_fields=["params"])
+    return {r.code: r for r in RiskRule.objects.filter(round=rnd)}
