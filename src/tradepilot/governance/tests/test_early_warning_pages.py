@@ -10,8 +10,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from tradepilot.core.models import AuditLog
 from tradepilot.core.tokens import issue_token
@@ -23,6 +25,13 @@ from tradepilot.governance.warning_exports import COLUMNS
 API = "/api/v1/governance/warning"
 
 w_module = pytest.fixture(scope="module", name="w_module")(module_world)
+
+def shown(text: str, **kwargs) -> str:
+    """`text` as the default (Chinese-first) interface shows it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        message = translation.gettext(text)
+    return message % kwargs if kwargs else message
+
 
 
 @pytest.fixture
@@ -101,7 +110,7 @@ def test_the_page_handles_with_a_required_note(w):
                            follow=True)
     w.surge.refresh_from_db()
     assert w.surge.state == RiskAlert.State.ACKNOWLEDGED
-    assert "handling note is required" in response.content.decode()
+    assert shown("Say what was done: a handling note is required.") in response.content.decode()
     client.post(reverse("governance:warning_alert_handle", args=[w.surge.pk]), {"note": "已核实"})
     w.surge.refresh_from_db()
     assert w.surge.state == RiskAlert.State.HANDLED and w.surge.handling_note == "已核实"
@@ -170,11 +179,11 @@ def test_confidential_inputs_are_for_the_ministry_only(w):
 
     # March's SG imports come from two enterprises: confidential.
     ministry, ministry_base = inputs(w.ministry)
-    assert ministry["Imports of the component in the month"] == "15000.00" and ministry_base == "10000.00"
+    assert ministry[shown("Imports of the component in the month")] == "15000.00" and ministry_base == "10000.00"
     bureau, bureau_base = inputs(w.bureau_hz)
-    assert bureau["Imports of the component in the month"] is None and bureau_base is None
-    assert bureau["Previous year's imports in CNY"] is None
-    assert bureau["Minimum base"] == "10000"
+    assert bureau[shown("Imports of the component in the month")] is None and bureau_base is None
+    assert bureau[shown("Previous year's imports in CNY")] is None
+    assert bureau[shown("Minimum base")] == "10000"
     html = web(w.agency).get(reverse("governance:warning_alert", args=[w.surge.pk])).content.decode()
     assert "15000.00" not in html and "10000.00" not in html
 

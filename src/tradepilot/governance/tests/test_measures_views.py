@@ -33,6 +33,13 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/governance/measures/implementation"
 BASIS = "国函〔2018〕79号 附件2"
 
+def shown(text: str, **kwargs) -> str:
+    """`text` as the default (Chinese-first) interface shows it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        message = translation.gettext(text)
+    return message % kwargs if kwargs else message
+
+
 
 def client_of(user) -> Client:
     c = Client()
@@ -78,7 +85,7 @@ def test_the_grid_filters_by_domain_and_status(world):
     assert [am.measure.code for am in grid.rows[0].cells if am] == ["M6"]
     assert (grid.rows[0].implemented, grid.rows[0].applicable) == (1, 8)
     empty = c.get(reverse("governance:measures_matrix"), {"status": "not_applicable"})
-    assert empty.context["grid"].empty and "No area has a measure matching these filters." in empty.content.decode()
+    assert empty.context["grid"].empty and shown("No area has a measure matching these filters.") in empty.content.decode()
 
 
 def test_the_grid_downloads_hold_the_statuses_and_details(world):
@@ -168,7 +175,8 @@ def test_the_measure_page_charts_the_effects_of_the_areas_shown(world):
     assert one.context["chart"]["series"][0]["values"] == ["7.00"]
     empty = client_of(world.ministry).get(reverse("governance:measures_measure", args=[area_measure("110000", "M8")
                                                                                        .measure_id]))
-    assert b"No effects have been recorded for this measure yet." in empty.content
+    assert shown("No effects have been recorded for this measure yet. The area bureaus add them quarter by quarter "
+                  "once the measure is in effect.") in empty.content.decode()
 
 
 # --- the API -----------------------------------------------------------------------------------------------------
