@@ -24,7 +24,6 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -34,6 +33,7 @@ from tradepilot.analytics.queries import Filter
 from tradepilot.core import audit
 from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.roles import role_of
+from tradepilot.governance.common import bureau_users, ministry_users
 from tradepilot.governance.models import AlertLevel, RiskAlert, RiskRule
 from tradepilot.governance.warning_kinds import (
     ForeignShareJump,
@@ -200,12 +200,9 @@ def _thresholds(rule: RiskRule) -> dict:
     return {level: f"{getattr(rule, level).normalize():f}" for level in LEVELS}
 
 
-def _recipients(area: PilotArea):
+def _recipients_of(area: PilotArea):
     """The area's own bureau users and the ministry's."""
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(is_active=True).filter(
-        Q(profile__role=Role.BUREAU, profile__region_id=area.region_id) | Q(profile__role=Role.MINISTRY))
+    return bureau_users(area) | ministry_users()
 
 
 def _notify(alert: RiskAlert, title: str) -> None:
@@ -216,7 +213,7 @@ def _notify(alert: RiskAlert, title: str) -> None:
     url = reverse("governance:warning_alert", args=[alert.pk])
     body = f"{alert.area.name} · {alert.year}-{alert.month:02d} · {alert.rule.name}" + (
         f" · {alert.subject}" if alert.subject else "") + f" · {alert.value.normalize():f}"
-    users = list(_recipients(alert.area))
+    users = list(_recipients_of(alert.area))
     transaction.on_commit(lambda: [notify(u, title, body, url) for u in users])
 
 

@@ -48,6 +48,8 @@ from tradepilot.core import audit
 from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import scope_areas
+from tradepilot.governance import common
+from tradepilot.governance.common import error
 from tradepilot.governance.evaluation_sources import (
     SOURCE_INFO,
     SOURCES,
@@ -68,7 +70,6 @@ HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 VALUE_PLACES = Decimal("0.0001")
 DATA_DIR = Path(__file__).resolve().parent / "data" / "evaluation"
-READER_ROLES = {Role.MINISTRY, Role.AUDITOR, Role.AGENCY, Role.BUREAU}
 Method = EvaluationIndicator.Method
 
 
@@ -78,11 +79,6 @@ class EvaluationError(Exception):
     def __init__(self, message: str, code: str = "invalid", errors: list | None = None):
         super().__init__(message)
         self.message, self.code, self.errors = message, code, errors or []
-
-
-def error(field: str, value, code: str, message: str, row: int | None = None) -> dict:
-    return {"row": row, "field": field, "value": "" if value is None else str(value)[:100], "code": code,
-            "message": message}
 
 
 # --- who may do what -------------------------------------------------------------------------------------------
@@ -97,8 +93,7 @@ def check_manager(user) -> None:
 
 
 def check_reader(user) -> None:
-    if role_of(user) not in READER_ROLES:
-        raise PermissionDenied(_("Evaluation results are for the ministry, departments, bureaus and auditors."))
+    common.check_reader(user, _("Evaluation results are for the ministry, departments, bureaus and auditors."))
 
 
 def drillable_results(user, run: EvaluationRun) -> QuerySet[EvaluationResult]:

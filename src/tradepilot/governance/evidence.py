@@ -24,8 +24,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tradepilot.governance.common import error
 from tradepilot.governance.models import Evidence, ProgressReport, evidence_path
-from tradepilot.governance.tracking import TrackingError, error
+from tradepilot.governance.tracking import TrackingError
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MAX_FILES = 20

@@ -27,14 +27,13 @@ from django.utils.translation import gettext as _
 from tradepilot.core.audit import diff, record
 from tradepilot.core.models import PilotArea, PilotRound
 from tradepilot.core.scoping import scope_areas
+from tradepilot.governance.common import bureau_users, ministry_users
 from tradepilot.governance.models import Adoption, ExperienceCase, ReviewStatus, Task
 from tradepilot.governance.results import (
     EDITABLE,
     ResultsError,
-    area_bureau_users,
     check_decision,
     editable_areas,
-    ministry_users,
     notify_all,
     require_editor,
     require_ministry,
@@ -221,7 +220,7 @@ def review_case(case: ExperienceCase, actor, decision: str, note: str = "") -> E
            changes=diff(old, _state(case)), reason=note)
     title = (_("Experience published: %(title)s") if decision == "approve"
              else _("Experience returned: %(title)s")) % {"title": case.title}
-    notify_all(list(area_bureau_users(case.area)) + ([case.created_by] if case.created_by else []), title, note,
+    notify_all(list(bureau_users(case.area)) + ([case.created_by] if case.created_by else []), title, note,
                case_url(case))
     return case
 
@@ -268,7 +267,7 @@ def record_adoption(case: ExperienceCase, actor, adopted_on: dt.date, note: str 
     adoption = Adoption.objects.create(case=case, area=area, adopted_on=adopted_on, note=note, recorded_by=actor)
     record(actor, "experience.adopt", adoption, changes=diff({}, {
         "case": case.pk, "area": area.region.code, "adopted_on": adopted_on.isoformat(), "note": note}))
-    notify_all(list(area_bureau_users(case.area)) + list(ministry_users()),
+    notify_all(list(bureau_users(case.area)) + list(ministry_users()),
                _("%(area)s adopted an experience: %(title)s") % {"area": area.name, "title": case.title},
                note, case_url(case))
     return adoption

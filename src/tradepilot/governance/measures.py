@@ -24,17 +24,16 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tradepilot.core import audit
-from tradepilot.core.models import PilotArea, PilotRound, Role
-from tradepilot.core.roles import role_of
+from tradepilot.core.models import PilotArea, PilotRound
 from tradepilot.core.scoping import can_edit_area, scope_areas
+from tradepilot.governance import common
+from tradepilot.governance.common import error, today
 from tradepilot.governance.models import AreaMeasure, MeasureEffect, MeasureStatus, OpeningMeasure
 
 # Who reads the measure pages at all (the rows they see are then scoped by core.scoping).
-READER_ROLES = {Role.MINISTRY, Role.AUDITOR, Role.AGENCY, Role.BUREAU}
 COUNT_INDICATORS = {MeasureEffect.Indicator.ENTERPRISES, MeasureEffect.Indicator.TRANSACTIONS}
 MAX_VALUE = Decimal("1e16")  # the column holds 18 digits, two of them decimals
 CENT = Decimal("0.01")
@@ -60,24 +59,10 @@ class MeasureError(Exception):
         return self.errors[0]["code"] if self.errors else "invalid"
 
 
-def error(field: str, value, code: str, message: str, row: int | None = None) -> dict:
-    return {"row": row, "field": field, "value": "" if value is None else str(value)[:100], "code": code,
-            "message": message}
-
-
-def today() -> dt.date:
-    return timezone.localdate()
-
-
 # --- reading ---------------------------------------------------------------------------------------------------
 
-def may_read(user) -> bool:
-    return role_of(user) in READER_ROLES
-
-
 def check_reader(user) -> None:
-    if not may_read(user):
-        raise PermissionDenied(_("The opening-measure pages are for the ministry, departments and bureaus."))
+    common.check_reader(user, _("The opening-measure pages are for the ministry, departments and bureaus."))
 
 
 def area_measures(user) -> QuerySet[AreaMeasure]:

@@ -17,18 +17,9 @@ from django.utils.translation import gettext as _
 
 from tradepilot.core import audit
 from tradepilot.core.scoping import can_edit_area
+from tradepilot.governance.common import bureau_users, error, ministry_users, today
 from tradepilot.governance.models import AreaTask, SupervisionNotice
-from tradepilot.governance.tracking import (
-    TrackingError,
-    bureau_users,
-    check_editor,
-    check_ministry,
-    error,
-    fail,
-    ministry_users,
-    notify_users,
-    today,
-)
+from tradepilot.governance.tracking import TrackingError, check_editor, check_ministry, fail, notify_users
 
 LIMITS = {"message": 4000, "reply": 4000, "note": 2000}
 DEFAULT_REPLY_DAYS = 14

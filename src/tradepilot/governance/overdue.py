@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from tradepilot.core.models import Notification, PilotArea
 from tradepilot.core.notifications import notify
 from tradepilot.core.scoping import scope_areas
+from tradepilot.governance.common import bureau_users, today
 from tradepilot.governance.models import (
     AreaTask,
     Programme,
@@ -39,7 +40,7 @@ from tradepilot.governance.models import (
     TaskStatus,
     WorkPlan,
 )
-from tradepilot.governance.tracking import Quarter, bureau_users, round_quarters, today
+from tradepilot.governance.tracking import Quarter, round_quarters
 from tradepilot.governance.workplans import is_submitted
 
 

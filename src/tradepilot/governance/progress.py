@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from tradepilot.core import audit
 from tradepilot.core.scoping import can_edit_area
 from tradepilot.governance import evidence as evidence_service
+from tradepilot.governance.common import bureau_users, error, today
 from tradepilot.governance.models import (
     AreaTask,
     Confirmation,
@@ -42,13 +43,10 @@ from tradepilot.governance.tracking import (
     Quarter,
     TrackingError,
     agency_of,
-    bureau_users,
     check_editor,
-    error,
     fail,
     notify_users,
     round_quarters,
-    today,
 )
 
 LIMITS = {"narrative": 10000, "status_note": 2000, "name": 100, "unit": 30, "note": 2000}

@@ -27,7 +27,6 @@ import io
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -42,6 +41,7 @@ from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.notifications import notify
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import can_edit_area, scope_areas
+from tradepilot.governance.common import READER_ROLES, bureau_users, ministry_users
 from tradepilot.governance.models import (
     AreaTask,
     ResultsReport,
@@ -53,7 +53,6 @@ CENT = Decimal("0.01")
 ONE_DECIMAL = Decimal("0.1")
 NARRATIVE_MAX = 20_000
 #: Roles that read governance records at all (each within its scope); enterprise users and anonymous do not.
-READER_ROLES = {Role.MINISTRY, Role.AUDITOR, Role.AGENCY, Role.BUREAU}
 EDITABLE = {ReviewStatus.DRAFT, ReviewStatus.RETURNED}
 
 
@@ -82,14 +81,6 @@ def require_editor(user, area: PilotArea) -> None:
 def require_ministry(user) -> None:
     if role_of(user) != Role.MINISTRY:
         raise PermissionDenied(_("Only the ministry reviews."))
-
-
-def ministry_users() -> QuerySet:
-    return get_user_model().objects.filter(is_active=True, profile__role=Role.MINISTRY)
-
-
-def area_bureau_users(area: PilotArea) -> QuerySet:
-    return get_user_model().objects.filter(is_active=True, profile__role=Role.BUREAU, profile__region=area.region)
 
 
 def notify_all(users, title: str, body: str, url: str) -> None:
@@ -376,7 +367,7 @@ def review(report: ResultsReport, actor, decision: str, note: str = "") -> Resul
            changes=diff(old, _state(report)), reason=note)
     title = (_("Results report accepted: %(area)s %(year)s") if decision == "approve"
              else _("Results report returned: %(area)s %(year)s")) % {"area": report.area.name, "year": report.year}
-    recipients = list(area_bureau_users(report.area))
+    recipients = list(bureau_users(report.area))
     if report.submitted_by is not None:
         recipients.append(report.submitted_by)
     notify_all(recipients, title, note, report_url(report))

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tradepilot.core.api_base import ApiError
@@ -31,9 +30,10 @@ from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.notifications import notify
 from tradepilot.core.roles import profile_of, role_of
 from tradepilot.core.scoping import can_edit_area
+from tradepilot.governance import common
+from tradepilot.governance.common import error
 
 # Who reads the tracking pages at all; which rows they see is then decided by core.scoping.
-READER_ROLES = {Role.MINISTRY, Role.AUDITOR, Role.AGENCY, Role.BUREAU}
 # A quarter's progress report is due this many days after the quarter ends.
 PROGRESS_GRACE_DAYS = 15
 
@@ -54,28 +54,14 @@ class TrackingError(ApiError):
         return [e["message"] for e in self.errors if e["field"] == field and e["row"] == row]
 
 
-def error(field: str, value, code: str, message: str, row: int | None = None) -> dict:
-    return {"row": row, "field": field, "value": "" if value is None else str(value)[:100], "code": code,
-            "message": message}
-
-
 def fail(field: str, value, code: str, message: str, row: int | None = None, status: int = 400) -> TrackingError:
     return TrackingError([error(field, value, code, message, row)], status=status)
 
 
-def today() -> dt.date:
-    return timezone.localdate()
-
-
 # --- who may do what -----------------------------------------------------------------------------------------
 
-def may_read(user) -> bool:
-    return role_of(user) in READER_ROLES
-
-
 def check_reader(user) -> None:
-    if not may_read(user):
-        raise PermissionDenied(_("Pilot governance is for the ministry, departments and bureaus."))
+    common.check_reader(user, _("Pilot governance is for the ministry, departments and bureaus."))
 
 
 def is_ministry(user) -> bool:
@@ -151,16 +137,6 @@ def round_quarters(rnd: PilotRound) -> list[Quarter]:
 
 
 # --- who hears about it --------------------------------------------------------------------------------------
-
-def bureau_users(area: PilotArea):
-    """The users of the area's own bureau (those who edit its records)."""
-    return get_user_model().objects.filter(is_active=True, profile__role=Role.BUREAU,
-                                           profile__region_id=area.region_id)
-
-
-def ministry_users():
-    return get_user_model().objects.filter(is_active=True, profile__role=Role.MINISTRY)
-
 
 def agency_users(agency):
     return get_user_model().objects.filter(is_active=True, profile__role=Role.AGENCY, profile__agency=agency)

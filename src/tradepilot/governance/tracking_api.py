@@ -22,6 +22,7 @@ from tradepilot.core.models import PilotArea
 from tradepilot.core.scoping import get_area_scoped, scope_areas
 from tradepilot.governance import evidence as evidence_service
 from tradepilot.governance import notices, progress, workplans
+from tradepilot.governance.common import today
 from tradepilot.governance.models import (
     AreaTask,
     Evidence,
@@ -32,7 +33,7 @@ from tradepilot.governance.models import (
     WorkPlan,
 )
 from tradepilot.governance.overdue import Kind, find_overdue
-from tradepilot.governance.tracking import check_reader, fail, today
+from tradepilot.governance.tracking import check_reader, fail
 
 router = Router(tags=["governance: tracking"])
 MAX_LIMIT = 500

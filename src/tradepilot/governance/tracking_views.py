@@ -31,6 +31,7 @@ from tradepilot.core.models import Agency, PilotArea, PilotRound, Role
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import can_edit_area, get_area_scoped, scope_areas
 from tradepilot.governance import notices, progress, workplans
+from tradepilot.governance.common import today
 from tradepilot.governance.models import (
     AreaTask,
     Evidence,
@@ -50,7 +51,6 @@ from tradepilot.governance.tracking import (
     check_ministry,
     check_reader,
     is_ministry,
-    today,
 )
 from tradepilot.governance.tracking_api import evidence_response
 

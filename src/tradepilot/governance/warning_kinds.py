@@ -24,6 +24,7 @@ from tradepilot.analytics import disclosure, queries
 from tradepilot.analytics.indicators import previous_period
 from tradepilot.analytics.queries import Cell, Filter
 from tradepilot.core.models import PilotArea
+from tradepilot.governance.common import error
 from tradepilot.governance.models import AreaMeasure, MeasureStatus, RiskRule
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,6 @@ class WarningError(Exception):
     @property
     def code(self) -> str:
         return self.errors[0]["code"] if self.errors else "invalid"
-
-
-def error(field: str, value, code: str, message: str) -> dict:
-    return {"row": None, "field": field, "value": "" if value is None else str(value)[:100], "code": code,
-            "message": message}
 
 
 def period_label(period: int) -> str:

@@ -25,18 +25,9 @@ from django.utils.translation import gettext as _
 from tradepilot.core import audit
 from tradepilot.core.models import PilotArea
 from tradepilot.core.scoping import can_edit_area
+from tradepilot.governance.common import bureau_users, error, ministry_users, today
 from tradepilot.governance.models import Programme, ReviewStatus, Task, WorkPlan, WorkPlanAction
-from tradepilot.governance.tracking import (
-    TrackingError,
-    bureau_users,
-    check_editor,
-    check_ministry,
-    error,
-    fail,
-    ministry_users,
-    notify_users,
-    today,
-)
+from tradepilot.governance.tracking import TrackingError, check_editor, check_ministry, fail, notify_users
 
 EDITABLE = {ReviewStatus.DRAFT, ReviewStatus.RETURNED}
 LIMITS = {"title": 200, "document_no": 100, "summary": 10000, "text": 4000, "lead_unit": 200, "target": 300}

@@ -45,8 +45,8 @@ def _remind_arguments(parser) -> None:
 
 
 def _remind(command: BaseCommand, today=None, days=14, **options) -> None:
+    from tradepilot.governance.common import today as local_today
     from tradepilot.governance.overdue import send_reminders, upcoming
-    from tradepilot.governance.tracking import today as local_today
 
     if days < 0:
         raise CommandError("--days must not be negative.")
@@ -67,9 +67,9 @@ def _overdue_arguments(parser) -> None:
 
 def _overdue(command: BaseCommand, today=None, area=None, kind=None, **options) -> None:
     from tradepilot.core.models import PilotArea
+    from tradepilot.governance.common import today as local_today
     from tradepilot.governance.models import AreaTask, SupervisionNotice
     from tradepilot.governance.overdue import overdue_in
-    from tradepilot.governance.tracking import today as local_today
 
     on = _date(today) if today else local_today()
     areas = PilotArea.objects.all()
