@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -228,6 +229,28 @@ def steps(alert: RiskAlert) -> list[dict]:
     return [{"at": e.timestamp, "actor": e.actor.username if e.actor_id else _("system"),
              "action": e.action, "label": STEP_LABELS.get(e.action, e.action), "changes": e.changes,
              "note": e.reason} for e in entries]
+
+
+AFTER_HANDLING = "_after_handling"
+
+
+def change_rows(changes: dict) -> list[tuple[str, object, object]]:
+    """An audited step's changes for the page: (field, before, after) in the reader's language, the field by its
+    verbose name and a level or state by its label (the audit log keeps the stored values)."""
+    rows = []
+    for key, pair in (changes or {}).items():
+        name = key.removesuffix(AFTER_HANDLING)
+        try:
+            field = RiskAlert._meta.get_field(name)
+        except FieldDoesNotExist:
+            rows.append((key, *pair))
+            continue
+        label = capfirst(field.verbose_name)
+        if key != name:
+            label = f"{label} ({_('found after the alert was handled')})"
+        choices = dict(field.choices or ())
+        rows.append((label, *(choices.get(v, v) for v in pair)))
+    return rows
 
 
 def sees_confidential(user) -> bool:

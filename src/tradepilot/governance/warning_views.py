@@ -110,7 +110,7 @@ def alert_detail(request, pk: int):
         "period": period_label(alert.year * 100 + alert.month),
         "explanation": warning_alerts.explanation_for(request.user, alert),
         "chart": warning_alerts.chart_data(alert),
-        "steps": warning_alerts.steps(alert),
+        "steps": [{**s, "rows": warning_alerts.change_rows(s["changes"])} for s in warning_alerts.steps(alert)],
         "can_act": warning_alerts.can_act(request.user, alert),
         "i18n": {"value": _("Value"), "no_data": _("No value"), "month": _("Month")},
     })

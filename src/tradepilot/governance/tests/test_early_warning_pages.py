@@ -117,6 +117,20 @@ def test_the_page_handles_with_a_required_note(w):
     assert AuditLog.objects.filter(action="warning:handle", object_id=str(w.surge.pk), actor=w.bureau_hz).exists()
 
 
+def test_the_pages_history_names_fields_and_values_in_the_readers_language(w):
+    client = web(w.bureau_hz)
+    client.post(reverse("governance:warning_alert_acknowledge", args=[w.surge.pk]), {"note": "收到"})
+    html = client.get(reverse("governance:warning_alert", args=[w.surge.pk])).content.decode()
+    history = html[html.index(shown("History")):]
+    # The audit log keeps the stored values ("state": [None, "open"]); the page shows the labels.
+    assert "state:" not in history and "level:" not in history and "→ open" not in history
+    with translation.override(settings.LANGUAGE_CODE):
+        fired = f"{shown('state').capitalize()}: — → {RiskAlert.State.OPEN.label}"
+        acknowledged = f"{RiskAlert.State.OPEN.label} → {RiskAlert.State.ACKNOWLEDGED.label}"
+        level = f"{shown('level').capitalize()}: — → {w.surge.get_level_display()}"
+    assert fired in history and acknowledged in history and level in history
+
+
 # --- lists, scoping, filters, downloads ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("role", "count"), [("ministry", 2), ("bureau_zj", 2), ("agency", 2), ("bureau_bj", 0)])

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from tradepilot.core.models import PilotArea, PilotRound, Region
 from tradepilot.governance.models import (
@@ -408,6 +409,24 @@ def test_measures_page(programme, client):
         for r in m.regulations.all():
             assert r.text_zh in html
     assert html.count("《中华人民共和国出境入境管理法》第十五条") == 1  # a row's provisions shown once
+
+
+@pytest.mark.django_db
+def test_the_english_renderings_show_in_the_english_interface_only(programme, client):
+    """As on the task table: the Chinese interface shows the plan's text alone, the English one adds its rendering."""
+    task = Task.objects.get(round__code="2018", code="5.1")
+    guarantee = PolicyGuarantee.objects.filter(task=task).exclude(text_en="").first()
+    measure = OpeningMeasure.objects.filter(round__code="2018").exclude(text_en="").first()
+    pages = [(reverse("governance:programme_task", args=["5.1"]), task.text_zh, [task.text_en, guarantee.text_en]),
+             (reverse("governance:programme_measures"), measure.text_zh, [measure.text_en, measure.domain_en])]
+    for url, chinese, english in pages:
+        html = client.get(url).content.decode()
+        assert escape(chinese) in html
+        assert not [text for text in english if escape(text) in html], url
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for url, chinese, english in pages:
+        html = client.get(url).content.decode()
+        assert escape(chinese) in html and all(escape(text) in html for text in english), url
 
 
 @pytest.mark.django_db
