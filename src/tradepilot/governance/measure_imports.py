@@ -122,7 +122,12 @@ class ImportFailed(Exception):
 
 
 def may_import(user) -> bool:
-    return role_of(user) == Role.BUREAU
+    """Only the bureau of a pilot area (its region is an area's region) uploads effects: a provincial bureau
+    without an area of its own would see every row refused."""
+    if role_of(user) != Role.BUREAU:
+        return False
+    profile = profile_of(user)
+    return profile is not None and PilotArea.objects.filter(region_id=profile.region_id).exists()
 
 
 def check_importer(user) -> None:

@@ -103,10 +103,11 @@ WEB: dict = {
     "POST governance:measures_implementation [delete_effect]": (D, D, D, D, O, M, M, D, D),
     "GET governance:measures_measure":                  (D, O, O, O, O, O, O, D, D),
     # uploads are the bureaus'; a row for Beijing is "unknown area" to another region's bureau
-    "GET governance:measures_import":                   (D, D, D, D, O, O, O, D, D),
-    "POST governance:measures_import":                  (D, D, D, D, O, M, M, D, D),
-    "POST governance:measures_import_commit":           (D, D, D, D, O, M, M, D, D),
-    "GET governance:measures_import_template":          (D, D, D, D, O, O, O, D, D),
+    # Zhejiang's provincial bureau has no pilot area of its own: it uploads no effects.
+    "GET governance:measures_import":                   (D, D, D, D, O, O, D, D, D),
+    "POST governance:measures_import":                  (D, D, D, D, O, M, D, D, D),
+    "POST governance:measures_import_commit":           (D, D, D, D, O, M, D, D, D),
+    "GET governance:measures_import_template":          (D, D, D, D, O, O, D, D, D),
 }
 
 API: dict = {
@@ -116,7 +117,7 @@ API: dict = {
     f"GET {GOV}/measures/implementation/{{am_id}}/effects":     (D, O, O, O, O, M, M, D, D),
     f"POST {GOV}/measures/implementation/{{am_id}}/effects":    (D, D, D, D, O, M, M, D, D),
     f"DELETE {GOV}/measures/implementation/{{am_id}}/effects/{{effect_id}}": (D, D, D, D, O, M, M, D, D),
-    f"POST {GOV}/measures/effects/import":                      (D, D, D, D, O, M, M, D, D),
+    f"POST {GOV}/measures/effects/import":                      (D, D, D, D, O, M, D, D, D),
 }
 
 WEB_OPS: dict = {

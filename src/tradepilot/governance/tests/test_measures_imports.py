@@ -75,8 +75,15 @@ def test_the_dry_run_lists_every_bad_row_and_saves_nothing(world, tmp_path):
 
 
 def test_a_province_reads_but_does_not_upload_for_its_city(world, tmp_path):
-    result = measure_imports.dry_run(write(tmp_path, "330100,M1,2019,1,enterprises,12\n"), world.bureau_zj)
-    assert located(result) == [(2, "area", "not_your_area")]
+    """Zhejiang's provincial bureau has no pilot area of its own: it is refused before any row is read."""
+    with pytest.raises(PermissionDenied):
+        measure_imports.dry_run(write(tmp_path, "330100,M1,2019,1,enterprises,12\n"), world.bureau_zj)
+
+
+def test_a_bureau_uploads_only_for_its_own_area(world, tmp_path):
+    # Hangzhou lies outside Beijing's scope: for Beijing's bureau it does not exist.
+    result = measure_imports.dry_run(write(tmp_path, "330100,M1,2019,1,enterprises,12\n"), world.bureau_bj)
+    assert located(result) == [(2, "area", "unknown_area")]
 
 
 def test_only_bureaus_upload(world, tmp_path):
