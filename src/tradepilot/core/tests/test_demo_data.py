@@ -252,11 +252,46 @@ DEMO_ROLES = {
 }
 
 
+def assert_governance_demo() -> None:
+    """What the governance demo must show: 杭州's bureau has filed progress with evidence; the ministry has overdue
+    tasks and a supervision notice out; customs has co-owned tasks and confirmations; the evaluation ranks every
+    area and each score explains itself; an early-warning alert fired and one was handled."""
+    from django.utils import timezone
+
+    from tradepilot.core.models import PilotArea
+    from tradepilot.governance.models import (
+        AreaTask,
+        Confirmation,
+        EvaluationRun,
+        Evidence,
+        ProgressReport,
+        RiskAlert,
+        SupervisionNotice,
+    )
+
+    hangzhou = ProgressReport.objects.filter(area_task__area__region__code="330100")
+    assert hangzhou.filter(submitted_by__username="bureau-hangzhou").exists()
+    assert Evidence.objects.filter(progress__in=hangzhou).exists()
+    assert AreaTask.objects.exclude(status="completed").filter(due_date__lt=timezone.localdate()).exists()
+    assert SupervisionNotice.objects.filter(state=SupervisionNotice.State.OPEN).exists()
+    assert Confirmation.objects.filter(agency__code="GACC").exists()
+    run = EvaluationRun.objects.order_by("-year").first()
+    assert run is not None and run.results.count() == PilotArea.objects.count()
+    for result in run.results.all():
+        assert result.scores.exists()
+        for score in result.scores.all():
+            assert score.explanation.get("formula") and "inputs" in score.explanation
+    assert RiskAlert.objects.exists()
+    assert RiskAlert.objects.filter(state=RiskAlert.State.HANDLED).exclude(handling_note="").exists()
+
+
 def test_demo_command_creates_demo_users_idempotently(db, settings):
     settings.DEMO_MODE = True
     out = io.StringIO()
-    call_command("demo", "--no-serve", "--enterprises", "40", "--months", "3", stdout=out)
+    # 15 months: the early-warning demo compares a month with the same month of the year before.
+    call_command("demo", "--no-serve", "--enterprises", "40", "--months", "15", stdout=out)
     assert "http://127.0.0.1:" in out.getvalue() and "enterprise-demo" in out.getvalue()
+    assert_governance_demo()
     User = get_user_model()
     users = {u.username: u for u in User.objects.select_related("profile__region", "profile__agency")}
     assert set(DEMO_ROLES) <= set(users)

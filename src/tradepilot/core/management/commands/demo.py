@@ -37,12 +37,12 @@ DEFAULT_PORT = 8000
 
 #: username, role, region code, agency code, superuser, what the account shows.
 STAFF_USERS = [
-    ("ministry", Role.MINISTRY, None, None, True, "everything; national overview; Django admin (/admin/)"),
+    ("ministry", Role.MINISTRY, None, None, True, "everything; overdue pilot tasks and 督办 notices, evaluation; admin"),
     ("bureau-beijing", Role.BUREAU, "110000", None, False, "Beijing; approval is final (single level)"),
-    ("bureau-hangzhou", Role.BUREAU, "330100", None, False, "Hangzhou; first-level approval"),
+    ("bureau-hangzhou", Role.BUREAU, "330100", None, False, "Hangzhou; first-level approval; files the pilot area's progress"),
     ("bureau-zhejiang", Role.BUREAU, "330000", None, False, "Zhejiang; accepts what Hangzhou approved"),
     ("auditor", Role.AUDITOR, None, None, False, "the audit log, read-only"),
-    ("agency-customs", Role.AGENCY, None, "GACC", False, "national aggregates only (GACC)"),
+    ("agency-customs", Role.AGENCY, None, "GACC", False, "national aggregates (GACC); confirms co-owned pilot tasks"),
 ]
 ENTERPRISE_USER = "enterprise-demo"
 
@@ -217,6 +217,8 @@ class Command(BaseCommand):
         lines = [f"Trade Pilot demo: {url}", ""] + table(rows)
         if names:
             lines += ["", f"{ENTERPRISE_USER} files for: " + names[0] + (f" (and {names[1]})" if len(names) > 1 else "")]
+        lines += ["", f"Pilot governance: {url}governance/ (programme, tasks and progress, measures, results, "
+                  "experiences, evaluation, early warning)"]
         self.stdout.write(box(lines))
 
         if options["no_serve"]:
