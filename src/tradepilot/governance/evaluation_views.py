@@ -329,6 +329,9 @@ def compare_page(request):
     _reader(request)
     runs = list(evaluation.runs()[:100])
     a_id, b_id = request.GET.get("a", ""), request.GET.get("b", "")
+    if not a_id and not b_id and len(runs) >= 2:
+        # Opened without a choice: the latest run against the one before it.
+        a_id, b_id = str(runs[1].pk), str(runs[0].pk)
     run_a = next((r for r in runs if str(r.pk) == a_id), None) if a_id else None
     run_b = next((r for r in runs if str(r.pk) == b_id), None) if b_id else None
     status = 200

@@ -149,6 +149,9 @@ def test_compare_two_runs(run2025, system, built):
     assert rows[BJ].change == EvaluationResult.objects.get(run=run2025, area__region__code=BJ).total - bj_2019
     assert web(built.agency).get(reverse("governance:evaluation_compare"), {"a": 999999, "b": run2025.pk}
                                  ).status_code == 400
+    # Opened without a choice: the latest run (the 2019 one, run last) against the one before it.
+    default = web(built.agency).get(reverse("governance:evaluation_compare"))
+    assert (default.context["run_a"], default.context["run_b"]) == (run2025, other)
 
 
 # --- editing and running through the API and the pages ----------------------------------------------------------
