@@ -27,6 +27,26 @@ def check_reader(user, message: str) -> None:
         raise PermissionDenied(message)
 
 
+class LocatedError(Exception):
+    """Bad input or a state that does not allow the change: `errors` are located problems (row, field, value,
+    code, message), `status` the HTTP status an API answers with."""
+
+    default_status = 400
+
+    def __init__(self, errors: list[dict], status: int | None = None):
+        super().__init__(errors[0]["message"] if errors else "invalid")
+        self.errors = errors
+        self.status = status or self.default_status
+
+    @property
+    def message(self) -> str:
+        return self.errors[0]["message"] if self.errors else ""
+
+    @property
+    def code(self) -> str:
+        return self.errors[0]["code"] if self.errors else "invalid"
+
+
 def error(field: str, value, code: str, message: str, row: int | None = None) -> dict:
     """One located problem, in the API's error shape (`core.api_base`)."""
     return {"row": row, "field": field, "value": "" if value is None else str(value)[:100], "code": code,

@@ -30,7 +30,7 @@ from tradepilot.core import audit
 from tradepilot.core.models import PilotArea, PilotRound
 from tradepilot.core.scoping import can_edit_area, scope_areas
 from tradepilot.governance import common
-from tradepilot.governance.common import error, today
+from tradepilot.governance.common import LocatedError, error, today
 from tradepilot.governance.models import AreaMeasure, MeasureEffect, MeasureStatus, OpeningMeasure
 
 # Who reads the measure pages at all (the rows they see are then scoped by core.scoping).
@@ -41,22 +41,8 @@ SHARE_PLACES = Decimal("0.0001")
 TEXT_LIMITS = {"enabling_document": 300, "legal_basis": 4000, "note": 4000}
 
 
-class MeasureError(Exception):
-    """Bad input or a state that does not allow the change: `errors` are located problems (row, field, value,
-    code, message), `status` the HTTP status an API answers with."""
-
-    def __init__(self, errors: list[dict], status: int = 400):
-        super().__init__(errors[0]["message"] if errors else "invalid")
-        self.errors = errors
-        self.status = status
-
-    @property
-    def message(self) -> str:
-        return self.errors[0]["message"] if self.errors else ""
-
-    @property
-    def code(self) -> str:
-        return self.errors[0]["code"] if self.errors else "invalid"
+class MeasureError(LocatedError):
+    """The opening-measure part's refusals."""
 
 
 # --- reading ---------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from tradepilot.analytics import disclosure, queries
 from tradepilot.analytics.indicators import previous_period
 from tradepilot.analytics.queries import Cell, Filter
 from tradepilot.core.models import PilotArea
-from tradepilot.governance.common import error
+from tradepilot.governance.common import LocatedError, error
 from tradepilot.governance.models import AreaMeasure, MeasureStatus, RiskRule
 
 log = logging.getLogger(__name__)
@@ -34,22 +34,10 @@ HUNDRED = Decimal(100)
 FOREIGN_TYPES = ("foreign", "hmt")  # Enterprise.RegistrationType: foreign-invested and HMT-invested
 
 
-class WarningError(Exception):
-    """Bad input or a state that does not allow the change: located `errors` (row, field, value, code, message)
-    and the HTTP `status` an API answers with."""
+class WarningError(LocatedError):
+    """Early warning's refusals (422 unless a state conflict says otherwise)."""
 
-    def __init__(self, errors: list[dict], status: int = 422):
-        super().__init__(errors[0]["message"] if errors else "invalid")
-        self.errors = errors
-        self.status = status
-
-    @property
-    def message(self) -> str:
-        return self.errors[0]["message"] if self.errors else ""
-
-    @property
-    def code(self) -> str:
-        return self.errors[0]["code"] if self.errors else "invalid"
+    default_status = 422
 
 
 def period_label(period: int) -> str:
