@@ -6,7 +6,7 @@
 #   make demo        run the platform with demo data (port from $PORT, handled by `tradepilot demo`)
 #   make test        whole suite on SQLite, then (all but browser tests) on a throw-away PostgreSQL server
 #   make lint        ruff check
-#   make bench       benchmarks/import_bench.py and benchmarks/analytics_bench.py with the virtualenv's python
+#   make bench       benchmarks/import_bench.py, analytics_bench.py and governance_bench.py with the virtualenv's python
 #   make messages    compile translations (skipped when gettext's msgfmt is missing)
 
 SHELL := /bin/bash
@@ -96,6 +96,7 @@ ANALYTICS_BENCH_ARGS ?=
 bench: .venv/.synced
 	$(VENV_PYTHON) benchmarks/import_bench.py
 	$(VENV_PYTHON) benchmarks/analytics_bench.py $(ANALYTICS_BENCH_ARGS)
+	$(VENV_PYTHON) benchmarks/governance_bench.py
 
 # compilemessages needs no secret: dev mode spares it the production settings' SECRET_KEY check. It walks the
 # tree for locale/ directories, so the virtualenv and tools/ (Django's own catalogues) are left out.
