@@ -14,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tradepilot.core.models import PilotArea
+from tradepilot.governance.demo.tracking import tiny_pdf
 from tradepilot.governance.models import AreaTask, Task
 
 # 附件3 tasks: 5.1 (深入改革通关监管制度和模式) names 海关总署; 1.2 names only the areas and the ministry.
@@ -70,27 +71,8 @@ def task(code: str) -> Task:
 # --- evidence files ------------------------------------------------------------------------------------------
 
 def pdf_bytes(text: str = "evidence") -> bytes:
-    """A minimal valid one-page PDF (its own cross-reference table), different for each `text`."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    """A minimal valid one-page PDF (its own cross-reference table), different for each `text`: the demo's."""
+    return tiny_pdf(text)
 
 
 def docx_bytes(text: str = "evidence") -> bytes:
