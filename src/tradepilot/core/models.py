@@ -14,6 +14,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
+def in_language(zh: str, en: str) -> str:
+    """The English text in the English interface (when there is one), the Chinese otherwise."""
+    return en if en and (get_language() or "zh-hans").lower().startswith("en") else zh
+
+
 class BilingualName(models.Model):
     """Reference rows carry a Chinese and an English name; `name` picks the active language."""
 
@@ -25,10 +30,7 @@ class BilingualName(models.Model):
 
     @property
     def name(self) -> str:
-        lang = (get_language() or "zh-hans").lower()
-        if lang.startswith("en") and self.name_en:
-            return self.name_en
-        return self.name_zh
+        return in_language(self.name_zh, self.name_en)
 
     def __str__(self) -> str:
         return self.name

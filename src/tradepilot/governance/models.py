@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from tradepilot.core.models import Agency, BilingualName, PilotArea, PilotRound
+from tradepilot.core.models import Agency, BilingualName, PilotArea, PilotRound, in_language
 
 User = settings.AUTH_USER_MODEL
 
@@ -82,9 +82,7 @@ class Task(models.Model):
 
     @property
     def text(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.text_en if (get_language() or "").startswith("en") and self.text_en else self.text_zh
+        return in_language(self.text_zh, self.text_en)
 
 
 class PolicyGuarantee(models.Model):
@@ -590,9 +588,7 @@ class EvaluationIndicator(models.Model):
 
     @property
     def name(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name_zh
+        return in_language(self.name_zh, self.name_en)
 
     def __str__(self) -> str:
         return self.name
@@ -684,9 +680,7 @@ class RiskRule(models.Model):
 
     @property
     def name(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name_zh
+        return in_language(self.name_zh, self.name_en)
 
     def __str__(self) -> str:
         return self.name

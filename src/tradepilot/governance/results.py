@@ -41,7 +41,7 @@ from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.notifications import notify
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import can_edit_area, scope_areas
-from tradepilot.governance.common import READER_ROLES, bureau_users, ministry_users
+from tradepilot.governance.common import bureau_users, check_reader, ministry_users
 from tradepilot.governance.models import (
     AreaTask,
     ResultsReport,
@@ -69,8 +69,7 @@ class ResultsError(ApiError):
 # --- who ---------------------------------------------------------------------------------------------------------
 
 def require_reader(user) -> None:
-    if role_of(user) not in READER_ROLES:
-        raise PermissionDenied(_("Governance records are for the ministry, departments and bureaus."))
+    check_reader(user, _("Governance records are for the ministry, departments and bureaus."))
 
 
 def require_editor(user, area: PilotArea) -> None:

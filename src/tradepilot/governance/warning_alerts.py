@@ -25,11 +25,11 @@ from tradepilot.core import audit
 from tradepilot.core.models import AuditLog, Role
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import can_edit_area, scope_areas
+from tradepilot.governance import common
 from tradepilot.governance.early_warning import KINDS, LEVELS, indicator_series
 from tradepilot.governance.models import AlertLevel, RiskAlert, RiskRule
 from tradepilot.governance.warning_kinds import WarningError, error, period_label
 
-READER_ROLES = {Role.MINISTRY, Role.AUDITOR, Role.AGENCY, Role.BUREAU}
 NOTE_LIMIT = 4000
 LEVEL_ORDER = Case(When(level=AlertLevel.RED, then=Value(3)), When(level=AlertLevel.ORANGE, then=Value(2)),
                    default=Value(1), output_field=IntegerField())
@@ -39,8 +39,7 @@ STATE_ORDER = Case(When(state=RiskAlert.State.OPEN, then=Value(0)),
 
 
 def check_reader(user) -> None:
-    if role_of(user) not in READER_ROLES:
-        raise PermissionDenied(_("Early warning is for the ministry, departments and bureaus."))
+    common.check_reader(user, _("Early warning is for the ministry, departments and bureaus."))
 
 
 def alerts_for(user) -> QuerySet[RiskAlert]:
