@@ -100,3 +100,40 @@ def test_bureau_drills_down_and_downloads(live_server, analytics_world, new_page
     page.locator("form.lang button").click()
     page.wait_for_load_state()
     assert "Service trade dashboard" in page.locator("h1").inner_text()
+
+
+def test_ministry_drills_down_through_the_tables(live_server, analytics_world, new_page):
+    """National → province → pilot area by the tables' links (the charts' bars lead to the same pages)."""
+    from tradepilot.analytics import queries
+    from tradepilot.analytics.queries import Filter
+    from tradepilot.core.models import PilotArea, Region
+
+    def exports_of(**where) -> str:
+        value = queries.total(Filter(start=202606, end=202606, direction="X", **where))
+        return f"{value / Decimal(1_000_000):.2f}"
+
+    def follow_link(panel: str, *, below_province: bool = False) -> str:
+        """Follows the first row link of a panel's table (of a place below province level if asked)."""
+        page.locator(f"#panel-{panel} details summary").click()
+        page.locator(f"#panel-{panel} table a").first.wait_for()
+        for link in page.locator(f"#panel-{panel} table a").all():
+            code = link.get_attribute("href").rsplit("=", 1)[1]
+            if not below_province or not code.endswith("0000"):
+                with page.expect_navigation():
+                    link.click()
+                return code
+        raise AssertionError(f"no suitable link in the {panel} panel")
+
+    page = new_page()
+    login(page, live_server, "ministry")
+    national = f"{live_server.url}/analytics/?period=2026-06"
+    page.goto(national)
+    province = Region.objects.get(code=follow_link("regions"))
+    assert province.level == Region.Level.PROVINCE
+    assert page.locator(".crumbs").inner_text().split(" › ") == ["全国", province.name]
+    assert kpi(page, "exports").replace(",", "") == exports_of(region_path=province.path)
+
+    page.goto(national)
+    area = PilotArea.objects.select_related("region").get(region__code=follow_link("pilot_areas", below_province=True))
+    assert page.locator(".crumbs").inner_text().split(" › ") == ["全国", area.region.province.name, area.name]
+    assert kpi(page, "exports").replace(",", "") == exports_of(pilot_areas=(area.region.code,))

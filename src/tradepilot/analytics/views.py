@@ -40,8 +40,12 @@ def dashboard_page(request):
         for r in scope_region.ancestors():
             if r.path.startswith(scope_region.path):
                 crumbs.append((r.code, r.name))
-    if ctx.region is not None:
-        for r in ctx.region.ancestors():
+    # The pilot area's province comes before the area itself (national › province › pilot area).
+    places = [ctx.region] if ctx.region is not None else []
+    if ctx.pilot_area is not None:
+        places += ctx.pilot_area.region.ancestors(include_self=False)
+    for place in places:
+        for r in place.ancestors():
             if (scope_region is None or r.path.startswith(scope_region.path)) and r.code not in [c[0] for c in crumbs]:
                 crumbs.append((r.code, r.name))
     return render(request, "analytics/dashboard.html", {

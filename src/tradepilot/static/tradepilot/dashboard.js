@@ -26,7 +26,17 @@
     return e;
   }
 
-  function renderTable(wrap, data) {
+  // The drill-down target of a row of the regions or pilot-area panel: the same filters, another place.
+  function drillLink(name, code) {
+    const p = new URLSearchParams(config.params);
+    p.delete("region"); p.delete("pilot_area");
+    p.set(name === "regions" ? "region" : "pilot_area", code);
+    return "?" + p.toString();
+  }
+
+  // `drill` (a panel name) makes each row's label a link to that row's drill-down, so the table drills down as
+  // the chart does, also by keyboard.
+  function renderTable(wrap, data, drill) {
     wrap.innerHTML = "";
     if (!data.rows.length) { wrap.appendChild(el("p", {class: "empty"}, t.empty)); return; }
     const table = el("table", {class: "grid"});
@@ -37,20 +47,17 @@
       const tr = body.insertRow();
       data.columns.forEach((c) => {
         const td = tr.insertCell();
-        td.textContent = show(r[c.key], c.unit);
+        if (drill && c.key === "label" && r.code && r.code !== config.params.region) {
+          td.appendChild(el("a", {href: drillLink(drill, r.code)}, show(r[c.key], c.unit)));
+        } else {
+          td.textContent = show(r[c.key], c.unit);
+        }
         if (c.unit !== "text") td.className = "num" + (r[c.key] === null ? " confidential" : "");
       });
     });
     wrap.appendChild(table);
     if (data.suppressed) wrap.appendChild(el("p", {class: "muted small"}, `C: ${data.suppressed} ${t.suppressed}`));
     if (data.note) wrap.appendChild(el("p", {class: "muted small"}, data.note));
-  }
-
-  function drillLink(code) {
-    const p = new URLSearchParams(config.params);
-    ["region", "pilot_area"].forEach((k) => p.delete(k));
-    p.set(config.level === "national" || config.level === "province" ? "region" : "region", code);
-    return "?" + p.toString();
   }
 
   function barOption(data, opts) {
@@ -145,21 +152,18 @@
       .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
       .then((data) => {
         section.querySelector(".panel-title").textContent = data.title;
-        renderTable(wrap, data);
+        const drill = name === "regions" || name === "pilot_areas" ? name : null;
+        renderTable(wrap, data, drill);
         chartEl.textContent = "";
         if (!data.rows.length) { chartEl.appendChild(el("p", {class: "empty"}, t.empty)); chartEl.classList.add("is-empty"); return; }
         const chart = echarts.init(chartEl, null, {locale: lang});
         chart.setOption(option(name, data));
         charts.push(chart);
-        if (name === "regions" || name === "pilot_areas") {
+        if (drill) {
           section.querySelector(".panel-title").title = t.drill;
           chart.on("click", (e) => {
             const row = data.rows[data.rows.length - 1 - e.dataIndex];
-            if (!row) return;
-            const p = new URLSearchParams(config.params);
-            p.delete("region"); p.delete("pilot_area");
-            p.set(name === "regions" ? "region" : "pilot_area", row.code);
-            window.location.search = p.toString();
+            if (row && row.code) window.location.search = drillLink(drill, row.code);
           });
         }
       })
