@@ -73,11 +73,10 @@ def page(new_page):
 
 @pytest.fixture
 def fixed_today(monkeypatch):
-    """Pin the reporting clock (every module that imported `today` by name) to FIXED_TODAY."""
-    from tradepilot.reporting import imports, locks, periods, workflow
+    """Pin the reporting clock (`periods.today`, which every reporting module reads) to FIXED_TODAY."""
+    from tradepilot.reporting import periods
 
-    for module in (periods, imports, locks, workflow):
-        monkeypatch.setattr(module, "today", lambda: FIXED_TODAY)
+    monkeypatch.setattr(periods, "today", lambda: FIXED_TODAY)
     return FIXED_TODAY
 
 

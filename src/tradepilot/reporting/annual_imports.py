@@ -32,7 +32,8 @@ from tradepilot.reporting.imports import (
 )
 from tradepilot.reporting.lines import LineError, clean_text
 from tradepilot.reporting.models import ImportBatch, Report, ReportForm
-from tradepilot.reporting.periods import Period, today
+from tradepilot.reporting import periods
+from tradepilot.reporting.periods import Period
 from tradepilot.reporting.services import ReportError, get_or_create_report
 
 MAX_ERRORS = 1000
@@ -207,7 +208,7 @@ def _run(batch: ImportBatch, user, *, keep: bool) -> tuple[Preview, dict]:
                 continue
             code = uscc_codes.normalize(_plain(raw.get("uscc")))
             year_text = _plain(raw.get("year"))
-            if not (year_text.isdigit() and 2000 <= int(year_text) < today().year + 1):
+            if not (year_text.isdigit() and 2000 <= int(year_text) < periods.today().year + 1):
                 error(row_no, "year", year_text, "invalid_year", _("The year must be a past or the current year."))
                 continue
             group = groups.setdefault((code, int(year_text)), _Group(code, int(year_text)))

@@ -86,7 +86,8 @@ from tradepilot.reporting.lines import (
     parse_line,
 )
 from tradepilot.reporting.models import ImportBatch, MonthlyLine, Report, ReportForm, Status
-from tradepilot.reporting.periods import Period, is_locked, today
+from tradepilot.reporting import periods
+from tradepilot.reporting.periods import Period, is_locked
 from tradepilot.reporting.rates import MissingRate, RateTable
 from tradepilot.reporting.services import LineHasher, ReportError, check_editable
 
@@ -797,7 +798,8 @@ class _Scan:
         self.spec = spec
         self.for_update = for_update
         self.parser = _LineParser(ReferenceCache())
-        self.current = Period(today().year, today().month)
+        now = periods.today()
+        self.current = Period(now.year, now.month)
         self.enterprises_qs = scope(user, Enterprise.objects.all())
         self._enterprise_cache: dict = {}
         self._period_cache: dict = {}

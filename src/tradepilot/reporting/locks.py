@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 
 from tradepilot.core import audit
 from tradepilot.reporting.models import LockException
-from tradepilot.reporting.periods import Period, today
+from tradepilot.reporting import periods
+from tradepilot.reporting.periods import Period
 from tradepilot.reporting.services import ReportError
 
 
@@ -17,7 +18,7 @@ def grant(user, enterprise, form, period: Period, until, reason: str) -> LockExc
         raise ReportError(_("Say why the exception is granted."),
                           [{"row": None, "field": "reason", "value": "", "code": "required",
                             "message": _("A reason is required.")}], code="reason_required")
-    if until < today():
+    if until < periods.today():
         raise ReportError(_("The exception must end today or later."),
                           [{"row": None, "field": "until", "value": str(until), "code": "past",
                             "message": _("The date is in the past.")}], code="invalid_date")

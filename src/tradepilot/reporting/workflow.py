@@ -22,7 +22,8 @@ from tradepilot.core.models import Region, Role
 from tradepilot.core.roles import profile_of, role_of
 from tradepilot.core.scoping import is_in_scope
 from tradepilot.reporting.models import MonthlyLine, Report, Status
-from tradepilot.reporting.periods import Period, is_locked, today
+from tradepilot.reporting import periods
+from tradepilot.reporting.periods import Period, is_locked
 from tradepilot.reporting.services import ReportError, check_editable, refresh_usd_values
 from tradepilot.reporting.signals import report_changed
 from tradepilot.reporting.validation import validate_report
@@ -260,7 +261,7 @@ def revise(report: Report, actor, reason: str) -> Report:
 @transaction.atomic
 def lock_due_reports(on=None, actor=None) -> int:
     """Move accepted reports whose period has locked to `locked`. Idempotent; run daily and at demo start."""
-    on = on or today()
+    on = on or periods.today()
     count = 0
     for report in Report.objects.select_related("form", "enterprise").filter(status=Status.ACCEPTED, is_current=True):
         if is_locked(report.form, Period(report.year, report.month), None, on):

@@ -217,9 +217,8 @@ API: dict[str, tuple] = {
 
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
-    """Keep PERIOD open whatever the real date (modules that imported `today` by name are patched too)."""
-    for module in ("periods", "imports", "locks", "workflow"):
-        monkeypatch.setattr(f"tradepilot.reporting.{module}.today", lambda: TODAY)
+    """Keep PERIOD open whatever the real date (the reporting clock is `periods.today`)."""
+    monkeypatch.setattr("tradepilot.reporting.periods.today", lambda: TODAY)
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,7 @@ from tradepilot.reporting.spreadsheets import form_template_xlsx
 
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
-    for module in ("periods", "annual_imports"):
-        monkeypatch.setattr(f"tradepilot.reporting.{module}.today", lambda: dt.date(2026, 3, 1))
+    monkeypatch.setattr("tradepilot.reporting.periods.today", lambda: dt.date(2026, 3, 1))
 
 
 def csv_file(spec, rows, encoding="utf-8-sig") -> SimpleUploadedFile:

@@ -15,8 +15,7 @@ from tradepilot.reporting.models import MonthlyLine, Report
 
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
-    for module in ("periods", "imports", "locks", "workflow"):
-        monkeypatch.setattr(f"tradepilot.reporting.{module}.today", lambda: dt.date(2026, 10, 25), raising=False)
+    monkeypatch.setattr("tradepilot.reporting.periods.today", lambda: dt.date(2026, 10, 25), raising=False)
 
 
 def csv_text(rows) -> str:
