@@ -137,3 +137,39 @@ def test_ministry_drills_down_through_the_tables(live_server, analytics_world, n
     area = PilotArea.objects.select_related("region").get(region__code=follow_link("pilot_areas", below_province=True))
     assert page.locator(".crumbs").inner_text().split(" › ") == ["全国", area.region.province.name, area.name]
     assert kpi(page, "exports").replace(",", "") == exports_of(pilot_areas=(area.region.code,))
+
+
+BAR_PANELS = ("components", "partners", "regions", "pilot_areas", "modes", "registration", "fats_in", "fats_out")
+
+
+def test_protected_charts_say_which_figures_are_withheld(live_server, analytics_world, new_page):
+    """A withheld figure is no bar; its category says "(C)", and a table with nothing but "C" draws no chart."""
+    page = new_page()
+    login(page, live_server, "bureau-beijing")
+    page.goto(f"{live_server.url}/analytics/?period=2026-06")
+    marked = empty = 0
+    for panel in BAR_PANELS:
+        section = page.locator(f"#panel-{panel}")
+        section.locator(".table-wrap > *").first.wait_for(state="attached")
+        rows = section.locator(".table-wrap tbody tr")
+        expected = []
+        for i in range(rows.count()):
+            row = rows.nth(i)
+            label = row.locator("td").first.text_content()
+            # The bars are the exports and imports columns (the first measure for the FATS tables).
+            drawn = (1,) if panel.startswith("fats") else (1, 2)
+            withheld = any("confidential" in (row.locator("td").nth(i).get_attribute("class") or "") for i in drawn)
+            expected.append(f"{label} (C)" if withheld else label)
+        labels = page.evaluate("""(name) => {
+            const chart = echarts.getInstanceByDom(document.querySelector(`#panel-${name} .chart`));
+            return chart ? chart.getOption().yAxis[0].data : null; }""", panel)
+        if labels is None:  # no chart: the table is empty or every figure in it is withheld
+            figures = section.locator(".table-wrap td.num")
+            assert figures.count() == section.locator(".table-wrap td.confidential").count()
+            if figures.count():
+                assert section.locator(".chart .empty").text_content() == "本表所有数字均保密（C），不绘制图表。"
+                empty += 1
+            continue
+        assert sorted(labels) == sorted(expected), panel
+        marked += sum(label.endswith(" (C)") for label in labels)
+    assert marked > 0 and empty > 0, "the test data (seed 5) withholds some figures and some whole tables"

@@ -58,6 +58,7 @@ def dashboard_page(request):
                  "failed": _("Could not load this panel."), "exports": _("Exports"), "imports": _("Imports"),
                  "balance": _("Balance"), "yoy_exports": _("Exports YoY %"), "yoy_imports": _("Imports YoY %"),
                  "drill": _("Click a bar to drill down"), "suppressed": _("confidential cells"),
+                 "all_confidential": _("Every figure of this table is confidential (C): no chart."),
                  "usd_m": _("USD million"), "pilot": _("Pilot areas"), "other": _("Other regions"),
                  "total": _("Total")},
         "config": {"params": ctx.params, "level": ctx.level, "protected": ctx.protect,

@@ -60,6 +60,17 @@
     if (data.note) wrap.appendChild(el("p", {class: "muted small"}, data.note));
   }
 
+  // A bar chart's category label says "C" when a figure of its row is withheld, so a missing bar is not read as 0.
+  function barLabel(r, keys) {
+    return keys.some((k) => r[k] === null) ? `${r.label} (C)` : r.label;
+  }
+
+  // True when the table has figures but every one of them is withheld: the chart would be empty axes.
+  function allConfidential(data) {
+    const keys = data.columns.filter((c) => c.unit !== "text" && c.unit !== "code").map((c) => c.key);
+    return keys.length > 0 && data.rows.every((r) => keys.every((k) => r[k] === null || r[k] === undefined));
+  }
+
   function barOption(data, opts) {
     const rows = data.rows.slice().reverse();
     return {
@@ -67,7 +78,7 @@
       legend: {top: 0},
       grid: {left: 8, right: 24, top: 28, bottom: 8, containLabel: true},
       xAxis: {type: "value", name: t.usd_m, nameLocation: "middle", nameGap: 24},
-      yAxis: {type: "category", data: rows.map((r) => r.label)},
+      yAxis: {type: "category", data: rows.map((r) => barLabel(r, ["exports", "imports"]))},
       series: [
         {name: t.exports, type: "bar", data: rows.map((r) => million(r.exports))},
         {name: t.imports, type: "bar", data: rows.map((r) => million(r.imports))},
@@ -129,7 +140,7 @@
       tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
       grid: {left: 8, right: 24, top: 16, bottom: 8, containLabel: true},
       xAxis: {type: "value", name: col.unit, nameLocation: "middle", nameGap: 24},
-      yAxis: {type: "category", data: rows.map((r) => r.label)},
+      yAxis: {type: "category", data: rows.map((r) => barLabel(r, [col.key]))},
       series: [{name: col.title, type: "bar", data: rows.map((r) => num(r[col.key]))}],
     };
   }
@@ -155,7 +166,11 @@
         const drill = name === "regions" || name === "pilot_areas" ? name : null;
         renderTable(wrap, data, drill);
         chartEl.textContent = "";
-        if (!data.rows.length) { chartEl.appendChild(el("p", {class: "empty"}, t.empty)); chartEl.classList.add("is-empty"); return; }
+        if (!data.rows.length || allConfidential(data)) {
+          chartEl.appendChild(el("p", {class: "empty"}, data.rows.length ? t.all_confidential : t.empty));
+          chartEl.classList.add("is-empty");
+          return;
+        }
         const chart = echarts.init(chartEl, null, {locale: lang});
         chart.setOption(option(name, data));
         charts.push(chart);
