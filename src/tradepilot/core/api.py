@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema
 
+from tradepilot.core.api_base import page_slice
 from tradepilot.core.models import (
     Agency,
     AuditLog,
@@ -179,5 +180,4 @@ def audit_log(request, action: str | None = None, object_type: str | None = None
         qs = qs.filter(action__startswith=action)
     if object_type:
         qs = qs.filter(object_type=object_type)
-    limit = max(1, min(limit, 500))
-    return [audit_out(e) for e in qs[offset:offset + limit]]
+    return [audit_out(e) for e in qs[page_slice(limit, offset)]]

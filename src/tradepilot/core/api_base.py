@@ -32,6 +32,18 @@ class ApiError(Exception):
         self.status, self.detail, self.code, self.errors = status, detail, code, errors or []
 
 
+MAX_PAGE = 500
+# Beyond any table's size, and within every database's integer range for OFFSET.
+MAX_OFFSET = 2**31 - 1
+
+
+def page_slice(limit: int, offset: int, max_limit: int = MAX_PAGE) -> slice:
+    """The rows a list operation answers (`qs[page_slice(limit, offset)]`): limit clamped to 1..max_limit and
+    offset to 0..MAX_OFFSET, so whatever numbers a client sends it gets a page (maybe empty), never an error."""
+    start = min(max(0, offset), MAX_OFFSET)
+    return slice(start, start + max(1, min(limit, max_limit)))
+
+
 def error_body(detail: str, code: str, errors: list | None = None) -> dict:
     return {"detail": detail, "code": code, "errors": errors or []}
 
@@ -100,4 +112,4 @@ def build_api() -> NinjaAPI:
     return api
 
 
-__all__ = ["ApiError", "build_api", "error_body"]
+__all__ = ["MAX_PAGE", "ApiError", "build_api", "error_body", "page_slice"]

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Q
 from ninja import Router, Schema, Status
 
-from tradepilot.core.api_base import ApiError
+from tradepilot.core.api_base import ApiError, page_slice
 from tradepilot.core.scoping import get_scoped, scope
 from tradepilot.enterprises import services, uscc
 from tradepilot.enterprises.models import Enterprise
@@ -122,8 +122,7 @@ def list_enterprises(request, q: str | None = None, region: str | None = None, k
                      systemic: bool | None = None, active: bool | None = None, limit: int = 50, offset: int = 0):
     qs = search(scope(request.user, Enterprise.objects.select_related("region", "industry")), q, region, key_contact,
                 systemic, active)
-    limit = max(1, min(limit, 500))
-    return Page(count=qs.count(), items=[out(e) for e in qs[offset:offset + limit]])
+    return Page(count=qs.count(), items=[out(e) for e in qs[page_slice(limit, offset)]])
 
 
 @router.get("/{int:enterprise_id}", response=EnterpriseOut)

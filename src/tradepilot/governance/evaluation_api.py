@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from tradepilot.core.api_base import ApiError
+from tradepilot.core.api_base import ApiError, page_slice
 from tradepilot.core.scoping import get_area_scoped
 from tradepilot.governance import evaluation
 from tradepilot.governance.evaluation_sources import SOURCE_INFO
@@ -271,8 +271,7 @@ def list_runs(request, system_id: int | None = None, year: int | None = None, li
     qs = evaluation.runs(year=year)
     if system_id is not None:
         qs = qs.filter(system_id=system_id)
-    limit = max(1, min(limit, 200))
-    return RunPage(count=qs.count(), items=[run_out(r) for r in qs[offset:offset + limit]])
+    return RunPage(count=qs.count(), items=[run_out(r) for r in qs[page_slice(limit, offset, 200)]])
 
 
 @router.get("/evaluation/runs/{int:run_id}", response=RunDetail, summary="A run's ranking of every area")

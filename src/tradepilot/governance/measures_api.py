@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from tradepilot.core.api_base import ApiError
+from tradepilot.core.api_base import ApiError, page_slice
 from tradepilot.core.scoping import get_area_scoped
 from tradepilot.governance import measure_imports, measures
 from tradepilot.governance.models import AreaMeasure, MeasureStatus
@@ -141,9 +141,7 @@ def list_implementation(request, area: str | None = None, measure: str | None = 
                            [measures.error("status", ",".join(unknown), "invalid_status", message)])
         qs = qs.filter(status__in=wanted)
     qs = qs.order_by("-area__round__start_date", "area__order", "measure__order")
-    limit = max(1, min(limit, 500))
-    offset = max(0, offset)
-    return ImplementationPage(count=qs.count(), items=[_out(am, request.user) for am in qs[offset:offset + limit]])
+    return ImplementationPage(count=qs.count(), items=[_out(am, request.user) for am in qs[page_slice(limit, offset)]])
 
 
 @router.get("/measures/implementation/{int:am_id}", response=ImplementationDetail)

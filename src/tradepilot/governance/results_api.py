@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
-from tradepilot.core.api_base import BearerToken
+from tradepilot.core.api_base import BearerToken, page_slice
 from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import can_edit_area, get_area_scoped
@@ -121,9 +121,8 @@ def list_reports(request, round: str | None = None, area: str | None = None, yea
         qs = qs.filter(year=year)
     if status:
         qs = qs.filter(status__in=status.split(","))
-    limit = max(1, min(limit, 500))
     return ResultsReportPage(count=qs.count(),
-                             items=[report_out(r, request.user) for r in qs[max(offset, 0):max(offset, 0) + limit]])
+                             items=[report_out(r, request.user) for r in qs[page_slice(limit, offset)]])
 
 
 @router.post("/results-reports", response={201: ResultsReportOut})
@@ -286,8 +285,7 @@ def list_experiences(request, q: str = "", round: str = "", area: str = "", task
     qs = experiences.search(experiences.visible_cases(request.user).prefetch_related("tasks"),
                             experiences.CaseFilters(q=q.strip(), round=round, area=area, task_area=task_area,
                                                     task=task, status=status))
-    limit = max(1, min(limit, 200))
-    page = list(qs[max(offset, 0):max(offset, 0) + limit])
+    page = list(qs[page_slice(limit, offset, 200)])
     counts = experiences.adoption_counts(page)
     return ExperiencePage(count=qs.count(), items=[case_out(c, request.user, counts.get(c.pk, 0)) for c in page])
 

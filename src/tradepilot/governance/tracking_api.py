@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from tradepilot.core.api_base import ApiError
+from tradepilot.core.api_base import ApiError, page_slice
 from tradepilot.core.models import PilotArea
 from tradepilot.core.scoping import get_area_scoped, scope_areas
 from tradepilot.governance import evidence as evidence_service
@@ -36,7 +36,6 @@ from tradepilot.governance.overdue import Kind, find_overdue
 from tradepilot.governance.tracking import check_reader, fail
 
 router = Router(tags=["governance: tracking"])
-MAX_LIMIT = 500
 
 
 # --- schemas -------------------------------------------------------------------------------------------------
@@ -282,10 +281,6 @@ def _reader(request):
     return request.user
 
 
-def _window(limit: int, offset: int) -> tuple[int, int]:
-    return max(0, offset), max(1, min(limit, MAX_LIMIT))
-
-
 def _area_tasks(user):
     return scope_areas(user, AreaTask.objects.select_related("area__region", "area__round", "task__area"))
 
@@ -309,8 +304,7 @@ def list_plans(request, area_id: int | None = None, region: str | None = None, s
         qs = qs.filter(area__region__code=region)
     if _choice(status, "status", ReviewStatus.values):
         qs = qs.filter(status=status)
-    offset, limit = _window(limit, offset)
-    return PlanPage(count=qs.count(), items=[plan_summary(p) for p in qs[offset:offset + limit]])
+    return PlanPage(count=qs.count(), items=[plan_summary(p) for p in qs[page_slice(limit, offset)]])
 
 
 def _plan(request, plan_id: int) -> WorkPlan:
@@ -368,8 +362,8 @@ def list_area_tasks(request, area_id: int | None = None, region: str | None = No
         qs = qs.exclude(status=TaskStatus.COMPLETED).filter(due_date__lt=on)
     elif overdue is False:
         qs = qs.exclude(pk__in=qs.exclude(status=TaskStatus.COMPLETED).filter(due_date__lt=on).values("pk"))
-    offset, limit = _window(limit, offset)
-    return AreaTaskPage(count=qs.count(), items=[area_task_out(t, on) for t in qs[offset:offset + limit]])
+    return AreaTaskPage(count=qs.count(),
+                        items=[area_task_out(t, on) for t in qs[page_slice(limit, offset)]])
 
 
 def _area_task(request, area_task_id: int) -> AreaTask:
@@ -471,12 +465,11 @@ def list_overdue(request, area_id: int | None = None, task_area_id: int | None =
     """Overdue tasks, work plans, quarterly progress and notice replies (definition: governance.overdue)."""
     user = _reader(request)
     items = find_overdue(user, area=area_id, task_area=task_area_id, kind=_choice(kind, "kind", Kind.values))
-    offset, limit = _window(limit, offset)
     return OverduePage(count=len(items), items=[OverdueOut(
         kind=i.kind, kind_label=str(i.kind_label), area_id=i.area.pk, area=i.area.name, region=i.area.region.code,
         area_task_id=i.area_task.pk if i.area_task else None, task_code=i.task.code if i.task else None,
         notice_id=i.notice.pk if i.notice else None, due=i.due, days_overdue=i.days,
-        quarters=[str(q) for q in i.quarters], detail=i.detail) for i in items[offset:offset + limit]])
+        quarters=[str(q) for q in i.quarters], detail=i.detail) for i in items[page_slice(limit, offset)]])
 
 
 def _notice(request, notice_id: int) -> SupervisionNotice:

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
-from tradepilot.core.api_base import ApiError
+from tradepilot.core.api_base import ApiError, page_slice
 from tradepilot.core.models import Role
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import get_area_scoped
@@ -220,9 +220,7 @@ def list_alerts(request, area: str | None = None, rule: str | None = None, level
     except WarningError as exc:
         _raise(exc)
     qs = warning_alerts.filter_alerts(qs, filters)
-    limit = max(1, min(limit, 500))
-    offset = max(0, offset)
-    return {"count": qs.count(), "items": [alert_out(a) for a in qs[offset:offset + limit]]}
+    return {"count": qs.count(), "items": [alert_out(a) for a in qs[page_slice(limit, offset)]]}
 
 
 @router.get("/warning/alerts/{int:alert_id}", response=AlertDetail)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from tradepilot.core.scoping import scope
 from tradepilot.enterprises import uscc as uscc_codes
 from tradepilot.enterprises.models import Enterprise
-from tradepilot.reporting import annual
+from tradepilot.reporting import annual, periods
 from tradepilot.reporting.imports import (
     READ_ERROR,
     Column,
@@ -32,7 +32,6 @@ from tradepilot.reporting.imports import (
 )
 from tradepilot.reporting.lines import LineError, clean_text
 from tradepilot.reporting.models import ImportBatch, Report, ReportForm
-from tradepilot.reporting import periods
 from tradepilot.reporting.periods import Period
 from tradepilot.reporting.services import ReportError, get_or_create_report
 

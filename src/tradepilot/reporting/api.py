@@ -15,7 +15,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tradepilot.core.api import AuditOut, audit_out
-from tradepilot.core.api_base import ApiError
+from tradepilot.core.api_base import ApiError, page_slice
 from tradepilot.core.models import AuditLog, Region, Role
 from tradepilot.core.roles import profile_of, role_of
 from tradepilot.core.scoping import get_scoped, scope, visible_region_paths
@@ -214,8 +214,7 @@ def list_reports(request, period: str | None = None, status: str | None = None, 
         qs = qs.filter(enterprise__region__path__contains=f"/{region}/")
     if q:
         qs = qs.filter(enterprise__name__icontains=q)
-    limit = max(1, min(limit, 500))
-    return ReportPage(count=qs.count(), items=[summary(r, request.user) for r in qs[offset:offset + limit]])
+    return ReportPage(count=qs.count(), items=[summary(r, request.user) for r in qs[page_slice(limit, offset)]])
 
 
 @router.post("/reports", response={200: ReportDetail, 201: ReportDetail})

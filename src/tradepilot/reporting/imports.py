@@ -77,6 +77,7 @@ from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import scope
 from tradepilot.enterprises.models import Enterprise
 from tradepilot.enterprises.uscc import InvalidUSCC, normalize, validate
+from tradepilot.reporting import periods
 from tradepilot.reporting.lines import (
     LineError,
     ParsedLine,
@@ -86,7 +87,6 @@ from tradepilot.reporting.lines import (
     parse_line,
 )
 from tradepilot.reporting.models import ImportBatch, MonthlyLine, Report, ReportForm, Status
-from tradepilot.reporting import periods
 from tradepilot.reporting.periods import Period, is_locked
 from tradepilot.reporting.rates import MissingRate, RateTable
 from tradepilot.reporting.services import LineHasher, ReportError, check_editable

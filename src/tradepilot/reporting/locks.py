@@ -6,8 +6,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tradepilot.core import audit
-from tradepilot.reporting.models import LockException
 from tradepilot.reporting import periods
+from tradepilot.reporting.models import LockException
 from tradepilot.reporting.periods import Period
 from tradepilot.reporting.services import ReportError
 

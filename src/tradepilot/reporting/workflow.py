@@ -21,8 +21,8 @@ from tradepilot.core import audit
 from tradepilot.core.models import Region, Role
 from tradepilot.core.roles import profile_of, role_of
 from tradepilot.core.scoping import is_in_scope
-from tradepilot.reporting.models import MonthlyLine, Report, Status
 from tradepilot.reporting import periods
+from tradepilot.reporting.models import MonthlyLine, Report, Status
 from tradepilot.reporting.periods import Period, is_locked
 from tradepilot.reporting.services import ReportError, check_editable, refresh_usd_values
 from tradepilot.reporting.signals import report_changed
