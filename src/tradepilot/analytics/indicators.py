@@ -154,14 +154,21 @@ def headline(flt: Filter, period: int, *, engine=None) -> dict[str, Decimal | No
     out["ki_share"] = share(_sum(c.value for c in structure if c.key[0] == 1), total)
     out["related_party_share"] = share(_sum(c.value for c in structure if c.key[1] == 1), total)
     out["pilot_share"] = share(_sum(c.value for c in structure if c.key[2] == 1), total)
-    per_enterprise = sorted((c.value for c in queries.cells(ytd_filter, ["enterprise_id"], engine=engine)),
-                            reverse=True)
-    out["top10_share"] = share(_sum(per_enterprise[:10]), total)
-    out["hhi"] = None if not total else _sum((v / total * HUNDRED) ** 2 for v in per_enterprise).quantize(
-        Decimal(1), ROUND_HALF_UP)
+    out.update(concentration(queries.enterprise_totals(ytd_filter, engine=engine)))
     month_cells = queries.cells(flt.with_(start=period, end=period), [], engine=engine)
     out["enterprises"] = Decimal(month_cells[0].contributors) if month_cells else Decimal(0)
     return out
+
+
+def concentration(cents: list[int]) -> dict[str, Decimal | None]:
+    """Top-10 share and HHI from the enterprises' totals in cents (largest first), in exact integer arithmetic
+    up to the final division: HHI = Σ vᵢ² ÷ (Σ vᵢ)² × 10 000."""
+    whole = sum(cents)
+    if not whole:
+        return {"top10_share": None, "hhi": None}
+    squares = Decimal(sum(v * v for v in cents))
+    return {"top10_share": share(Decimal(sum(cents[:10])), Decimal(whole)),
+            "hhi": (squares * 10_000 / (Decimal(whole) ** 2)).quantize(Decimal(1), ROUND_HALF_UP)}
 
 
 def coverage(user_enterprises, period: int) -> dict[str, Decimal | None]:

@@ -181,6 +181,17 @@ def cells(flt: Filter, by: Sequence[str] = (), *, engine: Engine | None = None, 
     return out
 
 
+def enterprise_totals(flt: Filter, *, engine: Engine | None = None) -> list[int]:
+    """Each contributing enterprise's total in integer cents, largest first: what the concentration indicators
+    (top-10 share, HHI) need, as plain integers (20 000 enterprises would otherwise cost 20 000 Cells)."""
+    dataset = source(flt, ["enterprise_id"])
+    where, params = flt.where(dataset)
+    rows = (engine or get_engine()).fetch(
+        f"SELECT SUM(usd_cents) AS v FROM {dataset.table} WHERE {where} GROUP BY enterprise_id ORDER BY v DESC",
+        params)
+    return [int(r[0]) for r in rows if r[0] is not None]
+
+
 def total(flt: Filter, *, engine: Engine | None = None) -> Decimal:
     found = cells(flt, (), engine=engine)
     return found[0].value if found else Decimal(0)

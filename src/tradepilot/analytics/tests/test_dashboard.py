@@ -53,6 +53,35 @@ def test_headline_equals_orm(users):
     assert data["protected"] is False
 
 
+def test_concentration_indicators_equal_a_computation_from_the_reports(users):
+    """Top-10 share and HHI of Jan–Jun 2026 from the report lines, per enterprise, in Decimal."""
+    data = client_for(users.ministry).get("/api/v1/analytics/headline", {"period": "2026-06"}).json()
+    values = {i["code"]: i["value"] for i in data["indicators"]}
+    per_enterprise = MonthlyLine.objects.filter(
+        report__year=2026, report__month__lte=6, report__status__in=OFFICIAL, report__is_current=True,
+    ).values("report__enterprise").annotate(v=Sum("usd_amount")).values_list("v", flat=True)
+    amounts = sorted(per_enterprise, reverse=True)
+    whole = sum(amounts, Decimal(0))
+    assert len(amounts) > 10
+    assert Decimal(values["top10_share"]) == (sum(amounts[:10], Decimal(0)) / whole * 100).quantize(Decimal("0.1"))
+    hhi = sum(((a / whole * 100) ** 2 for a in amounts), Decimal(0))
+    assert Decimal(values["hhi"]) == hhi.quantize(Decimal(1))
+
+
+@pytest.mark.parametrize("cents, top10, hhi", [
+    ([50, 30, 20], "100.0", "3800"),
+    ([7], "100.0", "10000"),
+    ([1] * 20, "50.0", "500"),
+    ([], None, None),
+    ([5, -5], None, None),
+])
+def test_concentration_of_known_shares(cents, top10, hhi):
+    from tradepilot.analytics.indicators import concentration
+
+    got = concentration(cents)
+    assert got == {"top10_share": top10 and Decimal(top10), "hhi": hhi and Decimal(hhi)}
+
+
 def test_bureau_sees_protected_tables_of_its_region_only(users):
     c = client_for(users.bureau_zj)
     data = c.get("/api/v1/analytics/panels/partners", {"period": "2026-06"}).json()
