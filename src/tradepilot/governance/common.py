@@ -1,14 +1,17 @@
 """What every part of the governance app shares: who reads its pages at all, the located-error shape, today's
-date, and who hears about an area's records. Which *rows* a reader sees is decided in `core.scoping`."""
+date, who hears about an area's records, and texts stored in English with their message id (shown later in the
+reader's language). Which *rows* a reader sees is decided in `core.scoping`."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from tradepilot.core.models import PilotArea, Role
 from tradepilot.core.roles import role_of
@@ -65,3 +68,36 @@ def bureau_users(area: PilotArea) -> QuerySet:
 
 def ministry_users() -> QuerySet:
     return get_user_model().objects.filter(is_active=True, profile__role=Role.MINISTRY)
+
+
+# --- texts stored in English with their message id ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Text:
+    """A message id (marked with gettext_noop where it is written) and its %-arguments: stored as English and as
+    {msgid, args}, so that a snapshot (an evaluation's explanations, a results report's sources) is shown in the
+    reader's language later."""
+
+    msgid: str
+    args: dict = field(default_factory=dict)
+
+    def render(self) -> str:
+        text = gettext(self.msgid)
+        return text % self.args if self.args else text
+
+    def english(self) -> str:
+        with translation.override("en"):
+            return self.render()
+
+    def as_json(self) -> dict:
+        return {"msgid": self.msgid, "args": self.args}
+
+
+def render_stored(text: str, i18n: dict | None) -> str:
+    """A stored text in the reader's language (its English form when the message id is unknown)."""
+    if not i18n or not i18n.get("msgid"):
+        return text or ""
+    try:
+        return Text(i18n["msgid"], i18n.get("args") or {}).render()
+    except (KeyError, TypeError, ValueError):
+        return text or ""

@@ -49,14 +49,12 @@ from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import scope_areas
 from tradepilot.governance import common
-from tradepilot.governance.common import error
+from tradepilot.governance.common import Text, error, render_stored
 from tradepilot.governance.evaluation_sources import (
     SOURCE_INFO,
     SOURCES,
     Explained,
     SourceContext,
-    Text,
-    render_stored,
 )
 from tradepilot.governance.models import (
     EvaluationIndicator,

@@ -30,53 +30,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
 from django.db.models import Count, F, Q
 from django.urls import NoReverseMatch, reverse
-from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
 from tradepilot.analytics import indicators, queries
 from tradepilot.analytics.queries import Filter
 from tradepilot.core.models import PilotArea, PilotRound
+from tradepilot.governance.common import Text
 
 HUNDRED = Decimal(100)
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
-
-
-# --- translatable texts --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Text:
-    """A message id (marked with gettext_noop where it is written) and its %-arguments."""
-
-    msgid: str
-    args: dict = field(default_factory=dict)
-
-    def render(self) -> str:
-        text = gettext(self.msgid)
-        return text % self.args if self.args else text
-
-    def english(self) -> str:
-        with translation.override("en"):
-            return self.render()
-
-    def as_json(self) -> dict:
-        return {"msgid": self.msgid, "args": self.args}
-
-
-def render_stored(text: str, i18n: dict | None) -> str:
-    """A stored text in the reader's language (its English form when the message id is unknown)."""
-    if not i18n or not i18n.get("msgid"):
-        return text or ""
-    try:
-        return Text(i18n["msgid"], i18n.get("args") or {}).render()
-    except (KeyError, TypeError, ValueError):
-        return text or ""
 
 
 # --- what a source returns -----------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from tradepilot.core.api_base import ApiError
 from tradepilot.core.audit import diff, record
@@ -41,7 +41,7 @@ from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.notifications import notify
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import can_edit_area, scope_areas
-from tradepilot.governance.common import bureau_users, check_reader, ministry_users
+from tradepilot.governance.common import Text, bureau_users, check_reader, ministry_users, render_stored
 from tradepilot.governance.models import (
     AreaTask,
     ResultsReport,
@@ -127,16 +127,17 @@ def figure_label(code: str, stored: str = "") -> str:
     return str(found.label) if found is not None else stored
 
 
-def _figure(code: str, value: Decimal | int | None, source: str) -> dict:
+def _figure(code: str, value: Decimal | int | None, source: Text) -> dict:
     if isinstance(value, int):
         value = Decimal(value)
-    # The English label is stored with the snapshot; pages show the label in the reader's language by code.
+    # Label and source are stored in English with the snapshot; pages show them in the reader's language (the
+    # label by code, the source by its message id).
     from django.utils.translation import override
 
     with override("en"):
         label = str(FIGURES[code].label)
     return {"code": code, "label": label, "value": None if value is None else str(value), "unit": FIGURES[code].unit,
-            "source": source}
+            "source": source.english(), "source_i18n": source.as_json()}
 
 
 def _window(year: int, last_month: int) -> str:
@@ -151,25 +152,29 @@ def trade_figures(area: PilotArea, year: int, *, engine=None) -> tuple[list[dict
     flt = queries.Filter(region_path=region.path)
     months = queries.periods(flt.with_(start=year * 100 + 1, end=year * 100 + 12), engine=engine)
     if not months:
-        source = f"analytics: no data for {year}, region {region.code}"
+        source = Text(gettext_noop("analytics: no data for %(year)s, region %(region)s"),
+                      {"year": year, "region": region.code})
         return [_figure(code, None, source) for code in ("exports", "imports", "total", "exports_growth",
                                                           "total_growth")], None
     last = months[-1] % 100
     values = indicators.headline(flt, year * 100 + last, engine=engine)
     window = _window(year, last)
     out = [_figure(code, values[key].quantize(CENT, ROUND_HALF_UP),
-                   f"analytics: {code}, {window}, region {region.code}")
+                   Text(gettext_noop("analytics: %(indicator)s, %(window)s, region %(region)s"),
+                        {"indicator": code, "window": window, "region": region.code}))
            for code, key in (("exports", "ytd_exports"), ("imports", "ytd_imports"), ("total", "ytd_total"))]
     before = set(queries.periods(flt.with_(start=(year - 1) * 100 + 1, end=(year - 1) * 100 + last),
                                  engine=engine))
     complete = all((year - 1) * 100 + m in before for m in range(1, last + 1))
     for code, key in (("exports_growth", "yoy_ytd_exports"), ("total_growth", "yoy_ytd_total")):
         if complete:
-            out.append(_figure(code, values[key], f"analytics: {key}, {window} against {_window(year - 1, last)}, "
-                                                  f"region {region.code}"))
+            out.append(_figure(code, values[key], Text(
+                gettext_noop("analytics: %(indicator)s, %(window)s against %(base)s, region %(region)s"),
+                {"indicator": key, "window": window, "base": _window(year - 1, last), "region": region.code})))
         else:
-            out.append(_figure(code, None, f"analytics: {_window(year - 1, last)} incomplete in the store, "
-                                            f"region {region.code}"))
+            out.append(_figure(code, None, Text(
+                gettext_noop("analytics: %(base)s incomplete in the store, region %(region)s"),
+                {"base": _window(year - 1, last), "region": region.code})))
     return out, last
 
 
@@ -191,17 +196,21 @@ def coverage_figures(area: PilotArea, year: int, last_month: int) -> list[dict]:
         expected += total.expected
         submitted += total.submitted
         key_contacts = total.expected
-    source = f"reporting: completeness, {window}, region {region.code}"
-    out = [_figure("key_contacts", key_contacts, f"reporting: key-contact enterprises, {year}-{last_month:02d}, "
-                                                 f"region {region.code}")]
+    out = [_figure("key_contacts", key_contacts, Text(
+        gettext_noop("reporting: key-contact enterprises, %(month)s, region %(region)s"),
+        {"month": f"{year}-{last_month:02d}", "region": region.code}))]
     any_report = Report.objects.filter(form=form, year=year, month__lte=last_month,
                                        enterprise__region__path__startswith=region.path).exists()
     if not any_report or not expected:
-        out.append(_figure("reporting_coverage", None, f"reporting: no monthly reports for {window}, "
-                                                        f"region {region.code}"))
+        out.append(_figure("reporting_coverage", None, Text(
+            gettext_noop("reporting: no monthly reports for %(window)s, region %(region)s"),
+            {"window": window, "region": region.code})))
     else:
         pct = (Decimal(submitted) / Decimal(expected) * 100).quantize(ONE_DECIMAL, ROUND_HALF_UP)
-        out.append(_figure("reporting_coverage", pct, f"{source} ({submitted} of {expected} report-months)"))
+        out.append(_figure("reporting_coverage", pct, Text(
+            gettext_noop("reporting: completeness, %(window)s, region %(region)s (%(submitted)s of %(expected)s "
+                         "report-months)"),
+            {"window": window, "region": region.code, "submitted": submitted, "expected": expected})))
     return out
 
 
@@ -220,15 +229,20 @@ def governance_figures(area: PilotArea, year: int, today: dt.date | None = None)
     measures = implementation_summary(area.round, year)[area.pk]
     published = published_cases(area.round).filter(area=area, published_at__date__lte=end)
     adopted = adopted_elsewhere(area.round, end).get(area.pk, 0)
-    by = f"by {end.isoformat()}, {name}"
+    by = {"date": end.isoformat(), "area": name}
     return [
-        _figure("tasks_completed", done.count(), f"governance: area tasks completed {by}"),
-        _figure("tasks_total", tasks.count(), f"governance: area tasks, {name}"),
-        _figure("measures_implemented", measures["implemented"], f"governance: opening measures implemented {by}"),
-        _figure("measures_applicable", measures["applicable"], f"governance: opening measures not marked "
-                                                               f"not applicable, {name}"),
-        _figure("experiences_published", published.count(), f"governance: experiences published {by}"),
-        _figure("experiences_adopted_elsewhere", adopted, f"governance: adoptions by other areas {by}"),
+        _figure("tasks_completed", done.count(),
+                Text(gettext_noop("governance: area tasks completed by %(date)s, %(area)s"), by)),
+        _figure("tasks_total", tasks.count(), Text(gettext_noop("governance: area tasks, %(area)s"), {"area": name})),
+        _figure("measures_implemented", measures["implemented"],
+                Text(gettext_noop("governance: opening measures implemented by %(date)s, %(area)s"), by)),
+        _figure("measures_applicable", measures["applicable"],
+                Text(gettext_noop("governance: opening measures not marked not applicable, %(area)s"),
+                     {"area": name})),
+        _figure("experiences_published", published.count(),
+                Text(gettext_noop("governance: experiences published by %(date)s, %(area)s"), by)),
+        _figure("experiences_adopted_elsewhere", adopted,
+                Text(gettext_noop("governance: adoptions by other areas by %(date)s, %(area)s"), by)),
     ]
 
 
@@ -412,6 +426,7 @@ def display_figures(report: ResultsReport) -> list[dict]:
     for f in report.figures:
         value = f.get("value")
         out.append({**f, "label": figure_label(f.get("code", ""), f.get("label", "")),
+                    "source": render_stored(f.get("source", ""), f.get("source_i18n")),
                     "value": None if value is None else Decimal(value)})
     return out
 

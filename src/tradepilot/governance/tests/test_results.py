@@ -176,6 +176,23 @@ def test_a_year_without_trade_has_empty_trade_figures(hz):
     assert got["reporting_coverage"]["value"] is None
 
 
+def test_sources_are_stored_in_english_and_shown_in_the_readers_language(hz):
+    from django.utils import translation
+
+    computed = results.compute_figures(hz, 2019)
+    report = ResultsReport(area=hz, year=2019, figures=computed)
+    with translation.override("zh-hans"):
+        shown = {f["code"]: f["source"] for f in results.display_figures(report)}
+    assert shown["exports"] == "分析库：exports，2019，地区 330100"
+    assert "（应报 36 企业月，已报 19）" in shown["reporting_coverage"]
+    # Every stored source has a Chinese translation (none falls back to its English text).
+    assert all(shown[f["code"]] != f["source"] for f in computed)
+    # A snapshot stored before sources had message ids still shows its English text.
+    old = ResultsReport(area=hz, year=2019, figures=[{**f, "source_i18n": None} for f in computed])
+    with translation.override("zh-hans"):
+        assert results.display_figures(old)[0]["source"] == "analytics: exports, 2019, region 330100"
+
+
 def test_reporting_coverage_counts_report_months_of_the_key_contacts(hz):
     got = figures(results.compute_figures(hz, 2019))
     key_contacts = Enterprise.objects.filter(region__path__startswith=hz.region.path, is_key_contact=True,
@@ -354,7 +371,7 @@ def test_report_page_and_xlsx_show_the_figures_and_narrative(hz, trade):
     page = client.get(reverse("governance:results_report", args=[report.pk]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "数字贸易发展迅速。" in html and "analytics: exports, 2019, region 330100" in html
+    assert "数字贸易发展迅速。" in html and "分析库：exports，2019，地区 330100" in html
     response = client.get(reverse("governance:results_report_export", args=[report.pk]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     wb = load_workbook(io.BytesIO(response.content))
