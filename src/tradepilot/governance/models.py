@@ -194,7 +194,8 @@ class AdjustedRegulation(models.Model):
 class ReviewStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
-    APPROVED = "approved", _("Approved")
+    # Its own context: a plan or report the ministry approved is 已通过, not the 已审核 of a monthly report.
+    APPROVED = "approved", pgettext_lazy("governance review", "Approved")
     RETURNED = "returned", _("Returned")
 
 

@@ -30,3 +30,17 @@ def test_every_message_is_translated():
     fuzzy = [e for e in entries if re.search(r"^#,.*fuzzy", e, re.M)]
     empty = [e for e in entries[1:] if e.strip().split("\n")[-1] == 'msgstr ""']
     assert fuzzy == [] and empty == []
+
+
+def test_approved_says_what_was_approved():
+    """A monthly report a bureau approved is 已审核; a work plan or results report the ministry approved is 已通过."""
+    from django.utils import translation
+
+    from tradepilot.governance.models import ReviewStatus
+    from tradepilot.reporting.models import Status
+
+    with translation.override("zh-hans"):
+        assert str(Status.APPROVED.label) == "已审核"
+        assert str(ReviewStatus.APPROVED.label) == "已通过"
+    with translation.override("en"):
+        assert str(ReviewStatus.APPROVED.label) == str(Status.APPROVED.label) == "Approved"
