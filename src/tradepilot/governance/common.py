@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from tradepilot.core.api_base import ApiError
 from tradepilot.core.models import PilotArea, Role
 from tradepilot.core.roles import role_of
 
@@ -30,24 +31,27 @@ def check_reader(user, message: str) -> None:
         raise PermissionDenied(message)
 
 
-class LocatedError(Exception):
+class LocatedError(ApiError):
     """Bad input or a state that does not allow the change: `errors` are located problems (row, field, value,
-    code, message), `status` the HTTP status an API answers with."""
+    code, message), `status` the HTTP status. Every part's refusals are of this class, and being an `ApiError` the
+    API answers them as they are (`core.api_base`); pages show `message` or the errors of a field.
+
+    `message` and `code` default to the first error's."""
 
     default_status = 400
 
-    def __init__(self, errors: list[dict], status: int | None = None):
-        super().__init__(errors[0]["message"] if errors else "invalid")
-        self.errors = errors
-        self.status = status or self.default_status
+    def __init__(self, errors: list[dict], status: int | None = None, *, message: str | None = None,
+                 code: str | None = None):
+        first = errors[0] if errors else {}
+        super().__init__(status or self.default_status, message or first.get("message") or "Invalid request.",
+                         code or first.get("code") or "invalid", errors)
 
     @property
     def message(self) -> str:
-        return self.errors[0]["message"] if self.errors else ""
+        return self.detail
 
-    @property
-    def code(self) -> str:
-        return self.errors[0]["code"] if self.errors else "invalid"
+    def for_field(self, field: str, row: int | None = None) -> list[str]:
+        return [e["message"] for e in self.errors if e["field"] == field and e["row"] == row]
 
 
 def error(field: str, value, code: str, message: str, row: int | None = None) -> dict:

@@ -49,7 +49,7 @@ from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import scope_areas
 from tradepilot.governance import common
-from tradepilot.governance.common import Text, error, render_stored
+from tradepilot.governance.common import LocatedError, Text, error, render_stored
 from tradepilot.governance.evaluation_sources import (
     SOURCE_INFO,
     SOURCES,
@@ -71,12 +71,11 @@ DATA_DIR = Path(__file__).resolve().parent / "data" / "evaluation"
 Method = EvaluationIndicator.Method
 
 
-class EvaluationError(Exception):
-    """A refused change or run: `errors` name the field (and row) and the reason, as the API returns them."""
+class EvaluationError(LocatedError):
+    """A refused change or run (400): `errors` name the field (and row) and the reason."""
 
     def __init__(self, message: str, code: str = "invalid", errors: list | None = None):
-        super().__init__(message)
-        self.message, self.code, self.errors = message, code, errors or []
+        super().__init__(errors or [], message=message, code=code)
 
 
 # --- who may do what -------------------------------------------------------------------------------------------

@@ -24,10 +24,6 @@ router = Router(tags=["governance: evaluation"])
 Number = str | int | float
 
 
-def _refuse(exc: evaluation.EvaluationError) -> ApiError:
-    return ApiError(400, exc.message, exc.code, exc.errors)
-
-
 # --- schemas ---------------------------------------------------------------------------------------------------
 
 class IndicatorOut(Schema):
@@ -214,10 +210,7 @@ def add_indicator(request, system_id: int, payload: IndicatorIn):
     system = _system(request, system_id)
     data = payload.dict()
     weights, reason = data.pop("weights"), data.pop("reason")
-    try:
-        ind = evaluation.save_indicator(request.user, system, data, weights=weights, reason=reason)
-    except evaluation.EvaluationError as exc:
-        raise _refuse(exc) from None
+    ind = evaluation.save_indicator(request.user, system, data, weights=weights, reason=reason)
     return Status(201, indicator_out(ind))
 
 
@@ -228,11 +221,8 @@ def edit_indicator(request, indicator_id: int, payload: IndicatorPatch):
     ind = get_object_or_404(EvaluationIndicator.objects.select_related("system"), pk=indicator_id)
     data = payload.dict(exclude_unset=True)
     weights, reason = data.pop("weights", None), data.pop("reason", "")
-    try:
-        ind = evaluation.save_indicator(request.user, ind.system, data, instance=ind, weights=weights,
-                                        reason=reason)
-    except evaluation.EvaluationError as exc:
-        raise _refuse(exc) from None
+    ind = evaluation.save_indicator(request.user, ind.system, data, instance=ind, weights=weights,
+                                    reason=reason)
     return indicator_out(ind)
 
 
@@ -241,11 +231,8 @@ def edit_indicator(request, indicator_id: int, payload: IndicatorPatch):
 def remove_indicator(request, indicator_id: int, payload: DeleteIn | None = None):
     evaluation.check_reader(request.user)
     ind = get_object_or_404(EvaluationIndicator.objects.select_related("system"), pk=indicator_id)
-    try:
-        evaluation.delete_indicator(request.user, ind, weights=payload.weights if payload else None,
-                                    reason=payload.reason if payload else "")
-    except evaluation.EvaluationError as exc:
-        raise _refuse(exc) from None
+    evaluation.delete_indicator(request.user, ind, weights=payload.weights if payload else None,
+                                reason=payload.reason if payload else "")
     return Status(204, None)
 
 
@@ -258,10 +245,7 @@ def start_run(request, payload: RunIn):
     if system is None:
         raise ApiError(400, "Unknown indicator system.", "invalid", [
             evaluation.error("system_id", payload.system_id, "unknown", "No indicator system has this id.")])
-    try:
-        run = evaluation.run_evaluation(system, payload.year, request.user)
-    except evaluation.EvaluationError as exc:
-        raise _refuse(exc) from None
+    run = evaluation.run_evaluation(system, payload.year, request.user)
     return Status(201, run_out(run))
 
 

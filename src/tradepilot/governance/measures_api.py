@@ -85,10 +85,6 @@ class EffectIn(Schema):
     reason: str = ""
 
 
-def _raise(exc: measures.MeasureError):
-    raise ApiError(exc.status, exc.message, exc.code, exc.errors)
-
-
 def _out(am: AreaMeasure, user) -> dict:
     m = am.measure
     return dict(
@@ -156,10 +152,7 @@ def patch_implementation(request, am_id: int, payload: ImplementationPatch):
     am = _get(request, am_id)
     data = payload.dict(exclude_unset=True)
     reason = data.pop("reason", "") or ""
-    try:
-        am = measures.update_implementation(request.user, am, data, reason=reason)
-    except measures.MeasureError as exc:
-        _raise(exc)
+    am = measures.update_implementation(request.user, am, data, reason=reason)
     return _detail(am, request.user)
 
 
@@ -174,12 +167,9 @@ def list_effects(request, am_id: int):
 def put_effect(request, am_id: int, payload: EffectIn):
     """Add the effect of a quarter and indicator, or replace its value (201 when added, 200 when replaced)."""
     am = _get(request, am_id)
-    try:
-        effect, outcome = measures.put_effect(request.user, am, year=payload.year, quarter=payload.quarter,
-                                              indicator=payload.indicator, value=payload.value,
-                                              reason=payload.reason)
-    except measures.MeasureError as exc:
-        _raise(exc)
+    effect, outcome = measures.put_effect(request.user, am, year=payload.year, quarter=payload.quarter,
+                                          indicator=payload.indicator, value=payload.value,
+                                          reason=payload.reason)
     return Status(201 if outcome == "created" else 200, _effect_out(effect))
 
 
@@ -201,10 +191,7 @@ def import_effects(request, file: UploadedFile = File(...), dry_run: bool = True
     `dry_run=false`, import every row or none. A file with errors answers 400 listing each (row, field, code,
     message); nothing is saved."""
     measure_imports.check_importer(request.user)
-    try:
-        _token, stored = measure_imports.store_upload(file, request.user)
-    except measures.MeasureError as exc:
-        _raise(exc)
+    _token, stored = measure_imports.store_upload(file, request.user)
     try:
         if dry_run:
             result = measure_imports.dry_run(stored, request.user, file.name)

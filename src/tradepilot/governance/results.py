@@ -35,13 +35,20 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from tradepilot.core.api_base import ApiError
 from tradepilot.core.audit import diff, record
 from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.notifications import notify
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import can_edit_area, scope_areas
-from tradepilot.governance.common import Text, bureau_users, check_reader, ministry_users, render_stored
+from tradepilot.governance.common import (
+    LocatedError,
+    Text,
+    bureau_users,
+    check_reader,
+    error,
+    ministry_users,
+    render_stored,
+)
 from tradepilot.governance.models import (
     AreaTask,
     ResultsReport,
@@ -56,14 +63,12 @@ NARRATIVE_MAX = 20_000
 EDITABLE = {ReviewStatus.DRAFT, ReviewStatus.RETURNED}
 
 
-class ResultsError(ApiError):
-    """A refused request with located errors; the API answers it as is (an `ApiError`), pages show the message."""
+class ResultsError(LocatedError):
+    """The results and experience parts' refusals, raised as (status, message, code, field, value)."""
 
     def __init__(self, status: int, message: str, code: str, field: str | None = None, value=None):
-        errors = [] if field is None else [
-            {"row": None, "field": field, "value": "" if value is None else str(value)[:100], "code": code,
-             "message": message}]
-        super().__init__(status, message, code, errors)
+        errors = [] if field is None else [error(field, value, code, message)]
+        super().__init__(errors, status, message=message, code=code)
 
 
 # --- who ---------------------------------------------------------------------------------------------------------

@@ -25,33 +25,20 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from tradepilot.core.api_base import ApiError
 from tradepilot.core.models import PilotArea, PilotRound, Role
 from tradepilot.core.notifications import notify
 from tradepilot.core.roles import profile_of, role_of
 from tradepilot.core.scoping import can_edit_area
 from tradepilot.governance import common
-from tradepilot.governance.common import error
+from tradepilot.governance.common import LocatedError, error
 
 # Who reads the tracking pages at all; which rows they see is then decided by core.scoping.
 # A quarter's progress report is due this many days after the quarter ends.
 PROGRESS_GRACE_DAYS = 15
 
 
-class TrackingError(ApiError):
-    """Bad input, or a state that does not allow the change. `errors` are located problems
-    (`{"row", "field", "value", "code", "message"}`); the API answers with `status` and this body as it is."""
-
-    def __init__(self, errors: list[dict], status: int = 400):
-        first = errors[0] if errors else {"message": "Invalid request.", "code": "invalid"}
-        super().__init__(status, first["message"], first["code"], errors)
-
-    @property
-    def message(self) -> str:
-        return self.detail
-
-    def for_field(self, field: str, row: int | None = None) -> list[str]:
-        return [e["message"] for e in self.errors if e["field"] == field and e["row"] == row]
+class TrackingError(LocatedError):
+    """The tracking part's refusals: bad input, or a state that does not allow the change."""
 
 
 def fail(field: str, value, code: str, message: str, row: int | None = None, status: int = 400) -> TrackingError:

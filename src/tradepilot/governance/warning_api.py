@@ -17,7 +17,7 @@ from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import get_area_scoped
 from tradepilot.governance import early_warning, warning_alerts
 from tradepilot.governance.models import RiskAlert, RiskRule
-from tradepilot.governance.warning_kinds import WarningError, period_label
+from tradepilot.governance.warning_kinds import period_label
 
 router = Router(tags=["governance: early warning"])
 
@@ -130,10 +130,6 @@ class HandleIn(Schema):
     note: str
 
 
-def _raise(exc: WarningError):
-    raise ApiError(exc.status, exc.message, exc.code, exc.errors)
-
-
 def rule_out(rule: RiskRule) -> dict:
     kind = early_warning.KINDS.get(rule.kind)
     params = [{"name": p.name, "label": str(p.label), "type": p.type, "value": p.clean(p.value(rule.params)),
@@ -185,10 +181,7 @@ def patch_rule(request, rule_id: int, payload: RulePatch):
     rule = get_object_or_404(RiskRule.objects.select_related("round"), pk=rule_id)
     data = payload.dict(exclude_unset=True)
     reason = data.pop("reason", "")
-    try:
-        rule = early_warning.update_rule(request.user, rule, data, reason=reason)
-    except WarningError as exc:
-        _raise(exc)
+    rule = early_warning.update_rule(request.user, rule, data, reason=reason)
     return rule_out(rule)
 
 
@@ -201,10 +194,7 @@ def scan(request, payload: ScanIn):
         raise ApiError(422, _("Unknown pilot round."), "invalid", [
             {"row": None, "field": "round", "value": payload.round or "", "code": "unknown",
              "message": _("Unknown pilot round.")}])
-    try:
-        found = early_warning.scan(rnd, payload.year, payload.month, request.user)
-    except WarningError as exc:
-        _raise(exc)
+    found = early_warning.scan(rnd, payload.year, payload.month, request.user)
     return {"round": rnd.code, "period": period_label(payload.year * 100 + payload.month), "count": len(found),
             "alerts": [alert_out(a) for a in found]}
 
@@ -215,10 +205,7 @@ def list_alerts(request, area: str | None = None, rule: str | None = None, level
                 offset: int = 0):
     qs = warning_alerts.alerts_for(request.user)
     params = {"area": area, "rule": rule, "level": level, "state": state, "start": start, "end": end}
-    try:
-        filters = warning_alerts.parse_filters(params)
-    except WarningError as exc:
-        _raise(exc)
+    filters = warning_alerts.parse_filters(params)
     qs = warning_alerts.filter_alerts(qs, filters)
     return {"count": qs.count(), "items": [alert_out(a) for a in qs[page_slice(limit, offset)]]}
 
@@ -231,18 +218,12 @@ def get_alert(request, alert_id: int):
 @router.post("/warning/alerts/{int:alert_id}/acknowledge", response=AlertDetail)
 def acknowledge(request, alert_id: int, payload: AcknowledgeIn | None = None):
     alert = _alert(request, alert_id)
-    try:
-        alert = warning_alerts.acknowledge(alert, request.user, payload.note if payload else "")
-    except WarningError as exc:
-        _raise(exc)
+    alert = warning_alerts.acknowledge(alert, request.user, payload.note if payload else "")
     return alert_detail(request.user, _alert(request, alert.pk))
 
 
 @router.post("/warning/alerts/{int:alert_id}/handle", response=AlertDetail)
 def handle(request, alert_id: int, payload: HandleIn):
     alert = _alert(request, alert_id)
-    try:
-        alert = warning_alerts.handle(alert, request.user, payload.note)
-    except WarningError as exc:
-        _raise(exc)
+    alert = warning_alerts.handle(alert, request.user, payload.note)
     return alert_detail(request.user, _alert(request, alert.pk))
