@@ -6,12 +6,15 @@ Request-body validation errors name the field path (e.g. `lines.3.amount`).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
+from pydantic import Field
 
 from tradepilot.core.tokens import user_for_token
 
@@ -31,6 +34,10 @@ class ApiError(Exception):
         super().__init__(detail)
         self.status, self.detail, self.code, self.errors = status, detail, code, errors or []
 
+
+#: A row id given as a query parameter (`?area_id=`): a positive integer in the databases' integer range, so that
+#: a larger one is a 422 naming the parameter rather than SQLite's OverflowError or PostgreSQL's "out of range".
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 MAX_PAGE = 500
 # Beyond any table's size, and within every database's integer range for OFFSET.
@@ -112,4 +119,4 @@ def build_api() -> NinjaAPI:
     return api
 
 
-__all__ = ["MAX_PAGE", "ApiError", "build_api", "error_body", "page_slice"]
+__all__ = ["MAX_PAGE", "ApiError", "RowId", "build_api", "error_body", "page_slice"]

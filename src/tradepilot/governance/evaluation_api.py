@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from tradepilot.core.api_base import ApiError, page_slice
+from tradepilot.core.api_base import ApiError, RowId, page_slice
 from tradepilot.core.scoping import get_area_scoped
 from tradepilot.governance import evaluation
 from tradepilot.governance.evaluation_sources import SOURCE_INFO
@@ -250,7 +250,7 @@ def start_run(request, payload: RunIn):
 
 
 @router.get("/evaluation/runs", response=RunPage)
-def list_runs(request, system_id: int | None = None, year: int | None = None, limit: int = 50, offset: int = 0):
+def list_runs(request, system_id: RowId | None = None, year: int | None = None, limit: int = 50, offset: int = 0):
     evaluation.check_reader(request.user)
     qs = evaluation.runs(year=year)
     if system_id is not None:

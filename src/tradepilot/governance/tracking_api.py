@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from tradepilot.core.api_base import ApiError, page_slice
+from tradepilot.core.api_base import ApiError, RowId, page_slice
 from tradepilot.core.models import PilotArea
 from tradepilot.core.scoping import get_area_scoped, scope_areas
 from tradepilot.governance import evidence as evidence_service
@@ -294,7 +294,7 @@ def _choice(value: str | None, field: str, allowed) -> str | None:
 # --- work plans ----------------------------------------------------------------------------------------------
 
 @router.get("/work-plans", response=PlanPage)
-def list_plans(request, area_id: int | None = None, region: str | None = None, status: str | None = None,
+def list_plans(request, area_id: RowId | None = None, region: str | None = None, status: str | None = None,
                limit: int = 100, offset: int = 0):
     user = _reader(request)
     qs = scope_areas(user, WorkPlan.objects.select_related("area__region", "area__round")).order_by("area__order")
@@ -342,7 +342,7 @@ def review_plan(request, plan_id: int, payload: ReviewIn):
 # --- area tasks and progress ---------------------------------------------------------------------------------
 
 @router.get("/area-tasks", response=AreaTaskPage)
-def list_area_tasks(request, area_id: int | None = None, region: str | None = None, task: str | None = None,
+def list_area_tasks(request, area_id: RowId | None = None, region: str | None = None, task: str | None = None,
                     task_area: str | None = None, status: str | None = None, overdue: bool | None = None,
                     limit: int = 100, offset: int = 0):
     user = _reader(request)
@@ -460,7 +460,7 @@ def post_confirmation(request, progress_id: int, payload: ConfirmationIn):
 # --- overdue and supervision ---------------------------------------------------------------------------------
 
 @router.get("/overdue", response=OverduePage)
-def list_overdue(request, area_id: int | None = None, task_area_id: int | None = None, kind: str | None = None,
+def list_overdue(request, area_id: RowId | None = None, task_area_id: RowId | None = None, kind: str | None = None,
                  limit: int = 100, offset: int = 0):
     """Overdue tasks, work plans, quarterly progress and notice replies (definition: governance.overdue)."""
     user = _reader(request)

@@ -15,7 +15,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tradepilot.core.api import AuditOut, audit_out
-from tradepilot.core.api_base import ApiError, page_slice
+from tradepilot.core.api_base import ApiError, RowId, page_slice
 from tradepilot.core.models import AuditLog, Region, Role
 from tradepilot.core.roles import profile_of, role_of
 from tradepilot.core.scoping import get_scoped, scope, visible_region_paths
@@ -197,7 +197,7 @@ def _period(text: str) -> Period:
 # --- reports ---------------------------------------------------------------------------------------------------
 
 @router.get("/reports", response=ReportPage)
-def list_reports(request, period: str | None = None, status: str | None = None, enterprise_id: int | None = None,
+def list_reports(request, period: str | None = None, status: str | None = None, enterprise_id: RowId | None = None,
                  region: str | None = None, form: str = "monthly", q: str | None = None, all_versions: bool = False,
                  limit: int = 50, offset: int = 0):
     qs = reports_qs(request.user).filter(form__code=form)
