@@ -16,6 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 from pydantic import Field
 
+from tradepilot.core.params import MAX_ROW_ID
 from tradepilot.core.tokens import user_for_token
 
 
@@ -37,7 +38,7 @@ class ApiError(Exception):
 
 #: A row id given as a query parameter (`?area_id=`): a positive integer in the databases' integer range, so that
 #: a larger one is a 422 naming the parameter rather than SQLite's OverflowError or PostgreSQL's "out of range".
-RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 MAX_PAGE = 500
 # Beyond any table's size, and within every database's integer range for OFFSET.

@@ -30,6 +30,11 @@ def _err(field: str, value, code: str, message: str) -> dict:
     return {"row": None, "field": field, "value": "" if value is None else str(value), "code": code, "message": message}
 
 
+#: The earliest year an enterprise can have become a key contact or systemically important (the monitoring of
+#: service trade by direct reports predates the 2018 pilot).
+FIRST_YEAR = 2000
+
+
 def can_manage(user, region: Region | None) -> bool:
     """Ministry manages the registry nationally; a bureau within its own region."""
     role = role_of(user)
@@ -46,6 +51,13 @@ def _resolve(data: dict) -> tuple[dict, list[dict]]:
         if key not in data:
             continue
         value = data[key]
+        # The columns' own limits, checked here so that an over-long text is a located 400 on every database
+        # (PostgreSQL refuses it at the INSERT; SQLite would store it).
+        max_length = getattr(Enterprise._meta.get_field(key), "max_length", None)
+        if max_length and isinstance(value, str) and len(value) > max_length:
+            errors.append(_err(key, value[:100], "too_long",
+                               _("At most %(n)s characters.") % {"n": max_length}))
+            continue
         if key == "region":
             region = Region.objects.filter(code=str(value or "")).first()
             if region is None:
@@ -67,6 +79,12 @@ def _resolve(data: dict) -> tuple[dict, list[dict]]:
             if not value or not str(value).strip():
                 errors.append(_err("name", value, "required", _("A name is required.")))
             values[key] = (value or "").strip()
+        elif key in ("key_contact_year", "systemic_year"):
+            latest = timezone.localdate().year + 1
+            if value is not None and (not isinstance(value, int) or not FIRST_YEAR <= value <= latest):
+                errors.append(_err(key, value, "invalid_year", _("Give a year from %(first)s to %(last)s.")
+                                   % {"first": FIRST_YEAR, "last": latest}))
+            values[key] = value
         else:
             values[key] = value
     for flag, year in (("is_key_contact", "key_contact_year"), ("is_systemic", "systemic_year")):

@@ -74,7 +74,8 @@ def enterprise_detail(request, pk: int):
 def _form_data(post) -> dict:
     data = {k: (post.get(k) or "").strip() for k in FORM_FIELDS}
     for k in ("key_contact_year", "systemic_year"):
-        data[k] = int(data[k]) if data[k].isdigit() else None
+        # Digits become a number for the service to check; other text goes as it is, to be refused by name.
+        data[k] = int(data[k]) if data[k].isdigit() else (data[k] or None)
     data["established"] = data["established"] or None
     data["is_key_contact"] = post.get("is_key_contact") == "on"
     data["is_systemic"] = post.get("is_systemic") == "on"
@@ -111,7 +112,7 @@ def enterprise_register(request):
             if not isinstance(exc, ValidationError):
                 raise
             errors = [{"field": "established", "message": _("Use the date format YYYY-MM-DD.")}]
-    return render(request, "enterprises/form.html", _form_context(request, data, errors))
+    return render(request, "enterprises/form.html", _form_context(request, data, errors), status=400 if errors else 200)
 
 
 @login_required
@@ -137,4 +138,5 @@ def enterprise_edit(request, pk: int):
         data.update(region=enterprise.region.code, industry=enterprise.industry.code if enterprise.industry else "",
                     is_key_contact=enterprise.is_key_contact, is_systemic=enterprise.is_systemic,
                     established=enterprise.established.isoformat() if enterprise.established else "")
-    return render(request, "enterprises/form.html", _form_context(request, data, errors, enterprise))
+    return render(request, "enterprises/form.html", _form_context(request, data, errors, enterprise),
+                  status=400 if errors else 200)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tradepilot.core.models import AuditLog, PilotArea
+from tradepilot.core.params import row_id
 from tradepilot.core.scoping import get_area_scoped, scope_areas
 from tradepilot.governance import measure_exports, measure_imports, measures
 from tradepilot.governance.models import AreaMeasure, MeasureEffect, MeasureStatus, OpeningMeasure
@@ -157,8 +158,8 @@ def implementation(request, pk: int):
         messages.success(request, {"created": _("Effect added."), "updated": _("Effect updated."),
                                    "unchanged": _("Nothing changed.")}[outcome])
     elif action == "delete_effect":
-        effect_id = request.POST.get("effect", "")
-        effect = am.effects.filter(pk=int(effect_id)).first() if effect_id.isdigit() else None
+        effect_id = row_id(request.POST.get("effect"))
+        effect = am.effects.filter(pk=effect_id).first() if effect_id else None
         if effect is None:
             raise Http404
         measures.delete_effect(request.user, effect, reason=reason)

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from tradepilot.core.api_base import ApiError
 from tradepilot.core.models import Agency, PilotArea, PilotRound, Role
+from tradepilot.core.params import row_id
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import can_edit_area, get_area_scoped, scope_areas
 from tradepilot.governance import notices, progress, workplans
@@ -413,6 +414,7 @@ def _export_row(request, i) -> list:
 
 
 def _int(value) -> int | None:
+    """A count from a form or link (days ahead, blank rows); callers clamp it."""
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -423,7 +425,7 @@ def _int(value) -> int | None:
 def overdue_list(request):
     user = _reader(request)
     on = today()
-    area_id, task_area_id = _int(request.GET.get("area")), _int(request.GET.get("task_area"))
+    area_id, task_area_id = row_id(request.GET.get("area")), row_id(request.GET.get("task_area"))
     kind = request.GET.get("kind", "")
     kind = kind if kind in Kind.values else ""
     every = find_overdue(user, on, area=area_id, task_area=task_area_id)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tradepilot.core.models import AuditLog, Country, Currency, Role, ServiceCategory, SupplyMode
+from tradepilot.core.params import row_id
 from tradepilot.core.roles import role_of
 from tradepilot.core.scoping import get_scoped, scope
 from tradepilot.enterprises.models import Enterprise
@@ -270,7 +271,7 @@ def workbench(request):
 @require_POST
 def bulk_approve(request):
     _roles(Role.BUREAU, Role.MINISTRY)(request)
-    ids = [int(x) for x in request.POST.getlist("report") if x.isdigit()]
+    ids = [i for i in map(row_id, request.POST.getlist("report")) if i is not None]
     results = workflow.bulk_approve(ids, request.user, _reports(request.user))
     ok = sum(r.ok for r in results)
     if ok:

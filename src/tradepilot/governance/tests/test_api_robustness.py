@@ -7,16 +7,11 @@ must leave the database as it was (the audit log is the witness: a refusal write
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
-from tradepilot.api import api as ninja_api
-from tradepilot.core.models import AuditLog, PilotArea
-from tradepilot.core.tokens import issue_token
+from tradepilot.core.models import PilotArea
 from tradepilot.governance import early_warning, evaluation
 from tradepilot.governance.models import (
     AreaMeasure,
@@ -30,49 +25,13 @@ from tradepilot.governance.models import (
     TaskStatus,
     WorkPlan,
 )
+from tradepilot.testing import api_fuzz
 
 pytestmark = pytest.mark.django_db
 
-ROOT = "/api/v1"
-WRONG = {"string": 12345, "integer": "abc", "number": "abc", "boolean": "maybe", "array": "not a list",
-         "object": 7}
-EXTREME = {"string": "长" * 5000, "integer": 10**12, "number": "1e400", "boolean": None, "array": [None, 5, "x"],
-           "object": {"": None}}
 
-
-def operations() -> list[tuple[str, str, dict]]:
-    schema = ninja_api.get_openapi_schema()
-    out = []
-    for path, ops in schema["paths"].items():
-        if not path.startswith(f"{ROOT}/governance/"):
-            continue
-        for method, op in ops.items():
-            if method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
-                out.append((method.upper(), path[len(ROOT):], op))
-    return out
-
-
-def _resolve(schema: dict, components: dict) -> dict:
-    ref = schema.get("$ref")
-    if ref:
-        return _resolve(components[ref.rsplit("/", 1)[-1]], components)
-    if "anyOf" in schema:
-        for option in schema["anyOf"]:
-            if option.get("type") != "null":
-                return _resolve(option, components)
-    return schema
-
-
-def bodies(op: dict) -> list:
-    """Bodies that a careless or hostile client could send: wrong types, extremes, nothing, not an object."""
-    components = ninja_api.get_openapi_schema()["components"]["schemas"]
-    content = op.get("requestBody", {}).get("content", {})
-    schema = _resolve(content.get("application/json", {}).get("schema", {}), components)
-    props = {name: _resolve(p, components) for name, p in schema.get("properties", {}).items()}
-    wrong = {name: WRONG.get(p.get("type", "string"), 12345) for name, p in props.items()}
-    extreme = {name: EXTREME.get(p.get("type", "string"), "x") for name, p in props.items()}
-    dates = {name: "2019-13-45" for name, p in props.items() if p.get("format") in ("date", "date-time")}
-    return [wrong, extreme, {**extreme, **dates}, {}, [], "text", None]
+def operations():
+    return api_fuzz.operations("/governance/")
 
 
 @pytest.fixture
@@ -110,37 +69,9 @@ def targets(world, programme):
     }
 
 
-def call(user, method: str, path: str, body, multipart: bool):
-    client = Client(raise_request_exception=False)
-    headers = {"Authorization": f"Bearer {issue_token(user)}"}
-    if multipart:
-        files = {"file": SimpleUploadedFile("x.exe", b"MZ\x90\x00garbage", content_type="application/x-msdownload")}
-        data = {k: v for k, v in body.items() if v is not None} if isinstance(body, dict) else {}
-        return client.post(ROOT + path, {**{k: str(v) for k, v in data.items()}, **files}, headers=headers)
-    payload = "" if body is None else body
-    return getattr(client, method.lower())(ROOT + path, payload, content_type="application/json", headers=headers)
-
-
 @pytest.mark.parametrize("actor", ["ministry", "bureau_bj", "agency"])
 def test_no_governance_operation_answers_500_to_bad_input(world, targets, actor):
-    user = getattr(world, actor)
-    failures = []
-    for method, template, op in operations():
-        path = re.sub(r"\{(\w+)\}", lambda m: str(targets[m.group(1)]), template)
-        multipart = "multipart/form-data" in op.get("requestBody", {}).get("content", {})
-        for body in bodies(op):
-            before = AuditLog.objects.count()
-            response = call(user, method, path, body, multipart)
-            status = response.status_code
-            if status >= 500:
-                failures.append(f"{method} {template} {str(body)[:60]!r}: {status}")
-                continue
-            if status >= 400:
-                payload = response.json()
-                if not {"detail", "code", "errors"} <= set(payload):
-                    failures.append(f"{method} {template}: {status} without the error shape: {payload}")
-                if AuditLog.objects.count() != before:
-                    failures.append(f"{method} {template}: refused with {status} but wrote an audit entry")
+    failures = api_fuzz.check(getattr(world, actor), operations(), targets)
     assert not failures, "\n".join(failures)
 
 
