@@ -18,7 +18,7 @@ WRONG = {"string": 12345, "integer": "abc", "number": "abc", "boolean": "maybe",
          "object": 7}
 EXTREME = {"string": "长" * 5000, "integer": 10**12, "number": "1e400", "boolean": None, "array": [None, 5, "x"],
            "object": {"": None}}
-SINGLE = {"integer": [10**12, -5, 40000], "number": ["1e400", "-1e30"], "string": ["长" * 5000],
+SINGLE = {"integer": [10**12, -5, 40000], "number": ["1e400", "-1e30"], "string": ["长" * 5000, "a\x00b"],
           "date": ["2019-13-45"]}
 
 
