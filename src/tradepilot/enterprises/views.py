@@ -95,7 +95,7 @@ def _form_context(request, data, errors, enterprise=None):
 def enterprise_register(request):
     if role_of(request.user) not in (Role.MINISTRY, Role.BUREAU):
         raise PermissionDenied
-    data, errors = {}, []
+    data, errors, status = {}, [], 200
     if request.method == "POST":
         data = _form_data(request.POST)
         if not data["industry"]:
@@ -105,14 +105,14 @@ def enterprise_register(request):
             messages.success(request, _("Registered %(name)s.") % {"name": enterprise.name})
             return redirect("enterprises:detail", enterprise.pk)
         except services.EnterpriseError as exc:
-            errors = exc.errors
+            errors, status = exc.errors, exc.status  # 403 for a region outside the user's, else 400
         except Exception as exc:  # a malformed date reaches the model layer
             from django.core.exceptions import ValidationError
 
             if not isinstance(exc, ValidationError):
                 raise
-            errors = [{"field": "established", "message": _("Use the date format YYYY-MM-DD.")}]
-    return render(request, "enterprises/form.html", _form_context(request, data, errors), status=400 if errors else 200)
+            errors, status = [{"field": "established", "message": _("Use the date format YYYY-MM-DD.")}], 400
+    return render(request, "enterprises/form.html", _form_context(request, data, errors), status=status)
 
 
 @login_required
@@ -120,7 +120,7 @@ def enterprise_edit(request, pk: int):
     enterprise = get_scoped(request.user, Enterprise.objects.select_related("region", "industry"), pk=pk)
     if not services.can_manage(request.user, enterprise.region):
         raise PermissionDenied
-    errors = []
+    errors, status = [], 200
     if request.method == "POST":
         data = _form_data(request.POST)
         data.pop("uscc")
@@ -131,12 +131,11 @@ def enterprise_edit(request, pk: int):
             messages.success(request, _("Saved."))
             return redirect("enterprises:detail", pk)
         except services.EnterpriseError as exc:
-            errors = exc.errors
+            errors, status = exc.errors, exc.status
         data["uscc"] = enterprise.uscc
     else:
         data = {k: getattr(enterprise, k) for k in FORM_FIELDS if k not in ("region", "industry")}
         data.update(region=enterprise.region.code, industry=enterprise.industry.code if enterprise.industry else "",
                     is_key_contact=enterprise.is_key_contact, is_systemic=enterprise.is_systemic,
                     established=enterprise.established.isoformat() if enterprise.established else "")
-    return render(request, "enterprises/form.html", _form_context(request, data, errors, enterprise),
-                  status=400 if errors else 200)
+    return render(request, "enterprises/form.html", _form_context(request, data, errors, enterprise), status=status)
