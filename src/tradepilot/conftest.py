@@ -30,13 +30,41 @@ def analytics_root(settings, tmp_path):
     return settings.ANALYTICS_ROOT
 
 
-@pytest.fixture
-def reference(db):
+def load_reference() -> None:
     from tradepilot.core.reference import load_all
     from tradepilot.reporting.setup import load_defaults
 
     load_all()
     load_defaults()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database starts with the reference data (divisions, EBOPS, countries, the programme…) and the report
+    forms, as every real database does: loaded once per run instead of once per test (each test's changes are
+    rolled back)."""
+    with django_db_blocker.unblock():
+        load_reference()
+
+
+@pytest.fixture(autouse=True)
+def restore_reference_after_flush(request, django_db_blocker):
+    """A transactional test ends by emptying every table: load the reference data again for the tests after it.
+
+    Autouse, so it is set up before the database fixtures and torn down after their flush."""
+    yield
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or any(
+        m.kwargs.get("transaction") for m in request.node.iter_markers("django_db"))
+    if transactional:
+        with django_db_blocker.unblock():
+            load_reference()
+
+
+@pytest.fixture
+def reference(db):
+    """The reference data, as loaded for the run (django_db_setup); loaded here only if a test emptied it."""
+    if not Region.objects.filter(code="110000").exists():
+        load_reference()
 
 
 def make_enterprise(region_code: str, serial: int, name: str, **kwargs) -> Enterprise:

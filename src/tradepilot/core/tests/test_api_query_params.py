@@ -12,11 +12,10 @@ from tradepilot.api import api as ninja_api
 pytestmark = pytest.mark.django_db
 
 ODD = {
-    "integer": ["-1", "0", str(10**20), str(-(10**20)), "abc", "1.5", ""],
-    "number": ["-1", "1e400", "nan", "abc", ""],
-    "boolean": ["maybe", "", "2"],
-    "string": ["", " ", "长" * 300, "2026-13", "9999-99", "0000-00", "'; DROP TABLE x; --", "%", "_", "\\",
-               "a,b,,c", "X,M,Q", "\x00"],
+    "integer": ["-1", str(10**20), "abc"],
+    "number": ["1e400", "abc"],
+    "boolean": ["maybe"],
+    "string": ["", "长" * 300, "2026-13", "'; DROP TABLE x; --", "%_\\", "a,,b,X", "\x00"],
 }
 
 
