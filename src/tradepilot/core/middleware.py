@@ -15,6 +15,8 @@ import json
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
+from tradepilot.core.api_base import error_body
+
 NUL = "\x00"
 
 
@@ -74,7 +76,7 @@ class RefuseNulMiddleware:
             return self.get_response(request)
         message = _("The text contains a NUL character (U+0000), which no field accepts.")
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": message, "code": "invalid_character", "errors": [
-                {"row": None, "field": name, "value": "", "code": "invalid_character", "message": message}]},
+            return JsonResponse(error_body(message, "invalid_character", [
+                {"row": None, "field": name, "value": "", "code": "invalid_character", "message": message}]),
                 status=400)
         return HttpResponseBadRequest(f"{name}: {message}", content_type="text/plain; charset=utf-8")
